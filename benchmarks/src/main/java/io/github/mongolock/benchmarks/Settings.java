@@ -1,0 +1,52 @@
+package io.github.mongolock.benchmarks;
+
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * How long each part runs. Defaults keep a whole run near four minutes on two cores; {@code
+ * -Dbench.quick=true} shrinks everything for a smoke run. Every field can be set as {@code
+ * -Dbench.<name>=...} (through Maven: {@code -Dbench.jvmArgs="-Dbench.rounds=7"}).
+ */
+record Settings(
+    boolean quick,
+    int rounds,
+    int cycleWindowMs,
+    int contendedRounds,
+    int contendedWindowMs,
+    int handoffRounds,
+    int handoffSamples,
+    int slowHandoffSamples,
+    int jmhRounds,
+    int commandCycles,
+    Path out) {
+
+  static Settings fromSystemProperties() {
+    boolean quick = Boolean.getBoolean("bench.quick");
+    return new Settings(
+        quick,
+        get("rounds", quick ? 2 : 5),
+        get("cycleWindowMs", quick ? 300 : 700),
+        get("contendedRounds", quick ? 1 : 3),
+        get("contendedWindowMs", quick ? 500 : 1500),
+        get("handoffRounds", quick ? 1 : 3),
+        get("handoffSamples", quick ? 5 : 15),
+        get("slowHandoffSamples", quick ? 1 : 5),
+        get("jmhRounds", quick ? 1 : 3),
+        get("commandCycles", 100),
+        Path.of(System.getProperty("bench.out", "results")));
+  }
+
+  private static int get(String name, int fallback) {
+    return Integer.getInteger("bench." + name, fallback);
+  }
+
+  String describe() {
+    return String.format(
+        Locale.ROOT,
+        "rounds=%d x %d ms (uncontended cycles), %d x %d ms (contended), hand-off %d rounds x %d samples"
+            + " (%d with the seed's 1 s poll), JMH %d rounds, %d cycles for command counts%s",
+        rounds, cycleWindowMs, contendedRounds, contendedWindowMs, handoffRounds, handoffSamples,
+        slowHandoffSamples, jmhRounds, commandCycles, quick ? " (quick smoke run: figures are rough)" : "");
+  }
+}
