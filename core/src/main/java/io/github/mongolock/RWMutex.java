@@ -1,0 +1,351 @@
+package io.github.mongolock;
+
+import com.mongodb.client.MongoCollection;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiPredicate;
+import org.bson.Document;
+
+/**
+ * A distributed reader/writer lock stored in MongoDB: a Java port of mongo-lock-node's {@code
+ * RWMutex} that reads and writes the very same document, so Node, Go and Java services can share
+ * one lock collection.
+ *
+ * <pre>
+ * { lockID: "lock_1", writer: "client_1" | "", readers: ["client_2", ...], expiresAt?: ISODate }
+ * </pre>
+ *
+ * <h2>Rules</h2>
+ *
+ * <ol>
+ *   <li>The write lock is granted when there are no readers and the writer is empty or this
+ *       client; the read lock when there is no writer (or the writer is this client). The last
+ *       holder's release deletes the document.
+ *   <li>Re-entry is counted per thread: a thread that acquired twice releases twice. (The seed
+ *       released on the first unlock.) Threads of one JVM exclude each other even when they share a
+ *       client ID; threads of one client that read share the client's one entry in {@code readers}.
+ *   <li>Downgrade is allowed: the writing thread may take the read lock, and keeps it after
+ *       releasing the write lock. Upgrade is refused: a thread holding only the read lock that asks
+ *       for the write lock gets a {@link LockUpgradeException} at once, never a deadlock.
+ *   <li>Writer preference: a waiting writer marks the lock ({@code writerWaiting}, stamped by the
+ *       server's clock) and new readers of other clients wait behind it; the mark lapses after
+ *       {@code writerWaitingTtl} if its writer stops refreshing it (a crashed waiter). Clients
+ *       already reading may re-enter. mongo-lock-node clients do not honour the mark.
+ *   <li>Expiry: a lock whose {@code expiresAt} has passed (server clock) is free for this library's
+ *       acquire, without waiting for MongoDB's TTL monitor.
+ *   <li>A client ID found on the lock in MongoDB but held by no thread of this JVM (say, left by a
+ *       previous run with the same client ID) is treated as held by this client, as in the seed:
+ *       acquire re-enters it and unlock releases it.
+ * </ol>
+ *
+ * <p>Every wait is interruptible: an interrupted wait throws {@link LockInterruptedException},
+ * leaves nothing held and sets the interrupt flag again. All exceptions extend {@link
+ * MongoLockException}. Instances are cheap and thread-safe; a thread's hold belongs to that
+ * thread, whichever instance (for the same collection, lock and client) it used.
+ */
+public final class RWMutex {
+
+  private final String lockID;
+  private final String clientID;
+  private final RWMutexOptions options;
+  private final LockStore store;
+  private final LockEngine engine;
+
+  public RWMutex(MongoCollection<Document> collection, String lockID, String clientID) {
+    this(collection, lockID, clientID, RWMutexOptions.defaults());
+  }
+
+  public RWMutex(MongoCollection<Document> collection, String lockID, String clientID,
+      RWMutexOptions options) {
+    if (lockID == null || lockID.isBlank()) {
+      throw new IllegalArgumentException(
+          "lockID must not be null or blank (client: " + clientID + ")");
+    }
+    if (clientID == null || clientID.isBlank()) {
+      throw new IllegalArgumentException(
+          "clientID must not be null or blank (lock: " + lockID + ")");
+    }
+    if (collection == null) {
+      throw new IllegalArgumentException(
+          "collection must not be null (lock: " + lockID + ", client: " + clientID + ")");
+    }
+    if (options == null) {
+      throw new IllegalArgumentException(
+          "options must not be null (lock: " + lockID + ", client: " + clientID + ")");
+    }
+    this.lockID = lockID;
+    this.clientID = clientID;
+    this.options = options;
+    this.store = new LockStore(collection, lockID, clientID, options);
+    String siteKey = collection.getNamespace().getFullName() + '\u0000' + lockID;
+    this.engine = new LockEngine(store, siteKey, lockID, clientID, options);
+  }
+
+  public String lockID() {
+    return lockID;
+  }
+
+  public String clientID() {
+    return clientID;
+  }
+
+  public RWMutexOptions options() {
+    return options;
+  }
+
+  // ------------------------------------------------------------------------------- write lock
+
+  /** Acquires the write lock, waiting as long as it takes. */
+  public void lock() {
+    acquire(LockMode.WRITE, Wait.forever());
+  }
+
+  /** One attempt at the write lock, without waiting. */
+  public boolean tryLock() {
+    return acquire(LockMode.WRITE, Wait.once());
+  }
+
+  /** Acquires the write lock, or returns false when {@code timeout} passes first. */
+  public boolean tryLock(Duration timeout) {
+    return acquire(LockMode.WRITE, waitFor(timeout));
+  }
+
+  /** Acquires the write lock, or throws {@link LockTimeoutException} when {@code timeout} passes. */
+  public void lock(Duration timeout) {
+    if (!tryLock(timeout)) {
+      throw timedOut(LockMode.WRITE, timeout);
+    }
+  }
+
+  /** Releases one write hold of the current thread. */
+  public void unlock() {
+    engine.releaseWrite(Thread.currentThread());
+  }
+
+  // ------------------------------------------------------------------------------- read lock
+
+  /** Acquires the read lock, waiting as long as it takes. */
+  public void rLock() {
+    acquire(LockMode.READ, Wait.forever());
+  }
+
+  public boolean tryRLock() {
+    return acquire(LockMode.READ, Wait.once());
+  }
+
+  public boolean tryRLock(Duration timeout) {
+    return acquire(LockMode.READ, waitFor(timeout));
+  }
+
+  public void rLock(Duration timeout) {
+    if (!tryRLock(timeout)) {
+      throw timedOut(LockMode.READ, timeout);
+    }
+  }
+
+  /** Releases one read hold of the current thread. */
+  public void rUnlock() {
+    engine.releaseRead(Thread.currentThread());
+  }
+
+  // ------------------------------------------------------------------------------- handles
+
+  public LockHandle acquireWrite() {
+    lock();
+    return new Handle(LockMode.WRITE, Thread.currentThread());
+  }
+
+  /** The write lock as a handle for try-with-resources; {@link LockTimeoutException} on timeout. */
+  public LockHandle acquireWrite(Duration timeout) {
+    lock(timeout);
+    return new Handle(LockMode.WRITE, Thread.currentThread());
+  }
+
+  public LockHandle acquireRead() {
+    rLock();
+    return new Handle(LockMode.READ, Thread.currentThread());
+  }
+
+  public LockHandle acquireRead(Duration timeout) {
+    rLock(timeout);
+    return new Handle(LockMode.READ, Thread.currentThread());
+  }
+
+  public boolean isWriteLockedByCurrentThread() {
+    return engine.isWriteLockedBy(Thread.currentThread());
+  }
+
+  public boolean isReadLockedByCurrentThread() {
+    return engine.isReadLockedBy(Thread.currentThread());
+  }
+
+  // ------------------------------------------------------------------------------- admin
+
+  /**
+   * The seed's administrative takeover: makes this client the writer where the writer is empty or
+   * {@code oldWriter} (readers are left as they are). With {@code upsert}, creates the lock when it
+   * does not exist. Fails with {@link LockOverrideException}: {@code error overriding lock <id>:
+   * lock already held by another writer}, {@code ...: lock not found}, or the MongoDB error.
+   *
+   * <p>The takeover is recorded in MongoDB only: no thread of this JVM holds the lock afterwards,
+   * and {@link #unlock()} from any thread of this client releases it, as in the seed.
+   */
+  public void tryOverrideLockWriter(String oldWriter, boolean upsert) {
+    String prefix = "error overriding lock " + lockID;
+    boolean done;
+    try {
+      store.ensureIndex();
+      done = store.overrideWriter(oldWriter == null ? "" : oldWriter, upsert);
+    } catch (com.mongodb.MongoException e) {
+      if (LockStore.isDuplicateKey(e)) {
+        throw new LockOverrideException(
+            prefix + ": " + OVERRIDE_WRITER_SWITCHED, lockID, clientID, e);
+      }
+      throw new LockOverrideException(prefix + ": " + e.getMessage(), lockID, clientID, e);
+    }
+    if (!done) {
+      throw new LockOverrideException(
+          prefix + (upsert ? ": lock not found, upsert failed" : ": lock not found"), lockID,
+          clientID, null);
+    }
+  }
+
+  static final String OVERRIDE_WRITER_SWITCHED = "lock already held by another writer";
+
+  /**
+   * The seed's conditional takeover: reads the current writer, asks {@code condition(oldWriter,
+   * thisClient)}, and if it agrees takes over from that writer. Returns false when the condition
+   * refuses, or when there is no lock and {@code upsert} is false. Retries while another writer
+   * switches in between; throws {@link LockOverrideException} when {@code timeout} passes.
+   */
+  public boolean conditionalOverrideLockWriter(
+      BiPredicate<String, String> condition, boolean upsert, Duration timeout) {
+    Objects.requireNonNull(condition, "condition");
+    Wait wait = waitFor(timeout);
+    do {
+      Document current;
+      try {
+        current = store.read();
+      } catch (com.mongodb.MongoException e) {
+        throw new LockOverrideException(
+            "error overriding lock " + lockID + ": " + e.getMessage(), lockID, clientID, e);
+      }
+      String oldWriter;
+      if (current == null) {
+        if (!upsert) {
+          return false;
+        }
+        oldWriter = "";
+      } else {
+        oldWriter = current.get(LockStore.WRITER) instanceof String s ? s : "";
+        if (!condition.test(oldWriter, clientID)) {
+          return false;
+        }
+      }
+      try {
+        tryOverrideLockWriter(oldWriter, upsert);
+        return true;
+      } catch (LockOverrideException e) {
+        if (!e.getMessage().endsWith(OVERRIDE_WRITER_SWITCHED)) {
+          throw e;
+        }
+      }
+      sleepQuietly(options.sleepTime());
+    } while (!wait.isOver());
+    throw new LockOverrideException(
+        "error overriding lock " + lockID + ": timeout for overriding lock writer exceeded",
+        lockID, clientID, null);
+  }
+
+  // ------------------------------------------------------------------------------- internals
+
+  private boolean acquire(LockMode mode, Wait wait) {
+    try {
+      store.ensureIndex();
+    } catch (com.mongodb.MongoException e) {
+      throw new LockAcquisitionException(
+          "error acquiring lock " + lockID + ": " + e.getMessage(), lockID, clientID, e);
+    }
+    return mode == LockMode.WRITE ? engine.acquireWrite(wait) : engine.acquireRead(wait);
+  }
+
+  private Wait waitFor(Duration timeout) {
+    if (timeout == null || timeout.isNegative()) {
+      throw new IllegalArgumentException(
+          "timeout must be zero or positive, got " + timeout + " (lock: " + lockID + ", client: "
+              + clientID + ")");
+    }
+    return Wait.upTo(timeout);
+  }
+
+  private LockTimeoutException timedOut(LockMode mode, Duration timeout) {
+    return new LockTimeoutException(
+        "timed out after " + timeout.toMillis() + " ms waiting for the "
+            + mode.name().toLowerCase() + " lock " + lockID + " (client: " + clientID + ")",
+        lockID, clientID, null);
+  }
+
+  private void sleepQuietly(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LockInterruptedException(
+          "interrupted while overriding lock " + lockID + " (client: " + clientID + ")", lockID,
+          clientID, e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RWMutex{lockID=" + lockID + ", clientID=" + clientID + '}';
+  }
+
+  private final class Handle implements LockHandle {
+    private final LockMode mode;
+    private final Thread owner;
+    private final AtomicBoolean open = new AtomicBoolean(true);
+
+    Handle(LockMode mode, Thread owner) {
+      this.mode = mode;
+      this.owner = owner;
+    }
+
+    @Override
+    public String lockID() {
+      return lockID;
+    }
+
+    @Override
+    public String clientID() {
+      return clientID;
+    }
+
+    @Override
+    public LockMode mode() {
+      return mode;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return open.get();
+    }
+
+    @Override
+    public void close() {
+      if (open.compareAndSet(true, false)) {
+        if (mode == LockMode.WRITE) {
+          engine.releaseWrite(owner);
+        } else {
+          engine.releaseRead(owner);
+        }
+      }
+    }
+
+    @Override
+    public String toString() {
+      return mode + " hold of " + lockID + " by " + clientID + (isOpen() ? "" : " (closed)");
+    }
+  }
+}
