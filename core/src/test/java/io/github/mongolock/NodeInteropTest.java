@@ -397,8 +397,8 @@ class NodeInteropTest {
       node.waitExit(Duration.ofSeconds(10));
     }
 
-    // Node reads, Java's lock() waits (whatever writer-preference mark Java leaves must not confuse
-    // Node's rUnlock)
+    // Node reads, Java's lock() waits. The waiting Java writer puts its writer-preference mark
+    // (an extra field) on the document; Node ignores it and its rUnlock must still hand over.
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try (NodeProc node = NodeProc.start("node-r", holdArgs(db, lockID, "node-r", "r"))) {
       node.await("held", EVENT_TIMEOUT);
@@ -416,7 +416,8 @@ class NodeInteropTest {
       long waitedNs = javaWrite.get(EVENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       assertTrue(waitedNs >= STAYS_BLOCKED.toNanos(), "Java writer waited for the Node reader");
       assertLockDoc(rawLockDoc(locks, lockID), lockID, "java-x", List.of());
-      java.unlock();
+      // Java locks are owned per thread: release on the thread that acquired
+      pool.submit(java::unlock).get(EVENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       node.waitExit(Duration.ofSeconds(10));
     } finally {
       pool.shutdownNow();
