@@ -27,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntFunction;
-import java.util.function.Supplier;
 import org.bson.Document;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -49,6 +48,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 public final class BenchMain {
 
   static final String DATABASE = "mongolock_bench";
+  private static final int SLICE_MS = 100;
   private static final String COMMAND = "mvn -B -q -pl benchmarks -am verify -Pbench -DskipTests";
 
   private final Settings settings;
@@ -217,27 +217,29 @@ public final class BenchMain {
 
   // ---------------------------------------------------------------- 2. uncontended cycles/s
 
-  private record Variant(String name, Supplier<Double> measure) {}
+  /** Something measured for a given window: operations done and the seconds they took. */
+  private record Variant(String name, IntFunction<Throughput> measure) {}
 
   private void uncontendedCycles() {
     progress("2. uncontended cycles/s");
     int window = settings.cycleWindowMs();
     List<Variant> variants = new ArrayList<>();
     for (int threads : List.of(1, 8)) {
-      variants.add(java("ours-write-" + threads, threads, workloads::oursWrite, window));
-      variants.add(java("raw-write-" + threads, threads, workloads::rawWrite, window));
-      variants.add(java("ours-read-" + threads, threads, workloads::oursRead, window));
-      variants.add(java("raw-read-" + threads, threads, workloads::rawRead, window));
-      variants.add(java("shedlock-" + threads, threads, workloads::shedLock, window));
+      variants.add(java("ours-write-" + threads, threads, workloads::oursWrite));
+      variants.add(java("raw-write-" + threads, threads, workloads::rawWrite));
+      variants.add(java("ours-read-" + threads, threads, workloads::oursRead));
+      variants.add(java("raw-read-" + threads, threads, workloads::rawRead));
+      variants.add(java("shedlock-" + threads, threads, workloads::shedLock));
       if (seed.available()) {
-        variants.add(new Variant("seed-write-" + threads, () -> {
+        variants.add(new Variant("seed-write-" + threads, ms -> {
           Document reply = seed.first().call(new Document("op", "cycles").append("lock", nextLock("seed"))
-              .append("mode", "write").append("threads", threads).append("ms", window).append("sleepTime", 1000));
-          return Agent.longOf(reply, "ops") / (Agent.longOf(reply, "ns") / 1e9);
+              .append("mode", "write").append("threads", threads).append("ms", ms).append("sleepTime", 1000));
+          return new Throughput(Agent.longOf(reply, "ops"), Agent.longOf(reply, "ns") / 1e9, 0);
         }));
       }
     }
-    Map<String, List<Double>> results = rounds(variants, settings.rounds());
+    int slices = Math.max(1, window / SLICE_MS);
+    Map<String, List<Double>> results = rounds(variants, settings.rounds(), slices, window / slices);
 
     List<List<String>> rows = new ArrayList<>();
     for (int threads : List.of(1, 8)) {
@@ -254,15 +256,17 @@ public final class BenchMain {
       }
     }
     report.heading(3, "2. Uncontended lock+unlock cycles per second");
-    report.paragraph("Each thread on its own lock, " + settings.rounds() + " rounds of " + window
-        + " ms per variant after one unrecorded warm-up round. The raw driver runs the same number of"
+    report.paragraph("Each thread on its own lock. " + settings.rounds() + " rounds after one unrecorded"
+        + " warm-up round; in each round every variant runs " + slices + " slices of " + window / slices
+        + " ms, the variants taking turns slice by slice, so that the machine's noise falls on all of them"
+        + " alike; a round's figure is its cycles over its measured time. The raw driver runs the same number of"
         + " single-document commands (upsert `updateOne` + `deleteOne`) on the same server. The seed's"
         + " `sleepTime` is not reached when uncontended.");
     report.table(List.of("cycle", "threads", "cycles/s, median (min–max)", "÷ raw driver, same round", "goal"), rows);
   }
 
-  private Variant java(String name, int threads, java.util.function.Function<String, IntFunction<Cycle>> workload, int window) {
-    return new Variant(name, () -> Workloads.measure(threads, workload.apply(nextLock(name)), window).opsPerSecond());
+  private Variant java(String name, int threads, java.util.function.Function<String, IntFunction<Cycle>> workload) {
+    return new Variant(name, ms -> Workloads.measure(threads, workload.apply(nextLock(name)), ms));
   }
 
   private List<String> cycleRow(String name, int threads, List<Double> values, List<Double> raw, boolean goal) {
@@ -293,16 +297,25 @@ public final class BenchMain {
         v.sampleMs(nextLock("warm"), v.minHoldMs()); // warm-up, not recorded
       }
     }
+    // Variants take turns sample by sample; the slow seed variants take their fewer samples spread
+    // evenly over the round.
+    int turns = settings.handoffSamples();
+    int turn = 0;
     for (int round = 0; round < settings.handoffRounds(); round++) {
-      for (Handoff.Variant v : rotate(variants, round)) {
-        int n = v.maxHoldMs() >= 1000 ? settings.slowHandoffSamples() : settings.handoffSamples();
-        List<Double> these = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-          long hold = ThreadLocalRandom.current().nextLong(v.minHoldMs(), v.maxHoldMs() + 1);
-          these.add(v.sampleMs(nextLock("handoff"), hold));
+      Map<String, List<Double>> these = new LinkedHashMap<>();
+      variants.forEach(v -> these.put(v.name(), new ArrayList<>()));
+      for (int i = 0; i < turns; i++) {
+        for (Handoff.Variant v : rotate(variants, turn++)) {
+          int n = v.maxHoldMs() >= 1000 ? settings.slowHandoffSamples() : turns;
+          if ((long) (i + 1) * n / turns > (long) i * n / turns) {
+            long hold = ThreadLocalRandom.current().nextLong(v.minHoldMs(), v.maxHoldMs() + 1);
+            these.get(v.name()).add(v.sampleMs(nextLock("handoff"), hold));
+          }
         }
-        samples.get(v.name()).addAll(these);
-        roundP50.get(v.name()).add(Stats.percentile(these, 50));
+      }
+      for (Handoff.Variant v : variants) {
+        samples.get(v.name()).addAll(these.get(v.name()));
+        roundP50.get(v.name()).add(Stats.percentile(these.get(v.name()), 50));
       }
       progress("   round " + (round + 1) + "/" + settings.handoffRounds() + " done");
     }
@@ -316,7 +329,8 @@ public final class BenchMain {
       String goal = "";
       if (i < 2) {
         double target = i == 0 ? 2 : 20;
-        goal = verdict(p50 <= target, "goal ~" + fmt(target, 0) + " ms at p50");
+        String what = "goal ~" + fmt(target, 0) + " ms at p50";
+        goal = p50 > target && p50 <= 1.25 * target ? "about (" + what + ", within 25%)" : verdict(p50 <= target, what);
       } else {
         // the same placement of ours: same process for even rows, other process for odd rows
         ratio = Spread.of(Stats.ratios(roundP50.get(v.name()), roundP50.get(variants.get(i % 2).name()))).format(1);
@@ -330,7 +344,9 @@ public final class BenchMain {
         + " dashed: in another process", settings.out().resolve(chart));
     report.heading(3, "3. Hand-off latency (holder's release returns → waiter's acquire returns)");
     report.paragraph("The waiter starts waiting right after the holder acquires; the holder keeps the lock for"
-        + " a random time (so every phase of the waiter's polling is sampled), then releases. Across processes"
+        + " a random time (so every phase of the waiter's polling is sampled), then releases. The variants"
+        + " take turns sample by sample, " + settings.handoffRounds() + " rounds after unrecorded warm-up samples."
+        + " Across processes"
         + " both ends read the same monotonic clock (checked at start-up). mongo-lock-java at default options;"
         + " other process = a second JVM started with this class path; the seed's other process = a second Node"
         + " process. p99 of a few dozen samples is close to their maximum.");
@@ -344,18 +360,18 @@ public final class BenchMain {
   private void contended() {
     progress("4. contended throughput");
     int window = settings.contendedWindowMs();
-    record Contended(String name, int readPercent, Supplier<Throughput> measure) {}
+    record Contended(String name, int readPercent, IntFunction<Throughput> measure) {}
     List<Contended> variants = new ArrayList<>();
     for (int readPercent : List.of(0, 90)) {
       variants.add(new Contended("mongo-lock-java", readPercent,
-          () -> Workloads.measure(8, workloads.oursContended(nextLock("contended"), readPercent), window)));
+          ms -> Workloads.measure(8, workloads.oursContended(nextLock("contended"), readPercent), ms)));
       if (seed.available()) {
         for (int sleepTime : List.of(10, 1000)) {
-          variants.add(new Contended("mongo-lock-node 2.0.0, sleepTime " + sleepTime + " ms", readPercent, () -> {
+          variants.add(new Contended("mongo-lock-node 2.0.0, sleepTime " + sleepTime + " ms", readPercent, ms -> {
             Document reply = seed.first().call(new Document("op", "contended").append("lock", nextLock("contended"))
-                .append("workers", 8).append("readPct", readPercent).append("ms", window).append("sleepTime", sleepTime));
-            long ops = Agent.longOf(reply, "ops");
-            return new Throughput(ops / (Agent.longOf(reply, "ns") / 1e9), Agent.longOf(reply, "minWorker"), ops);
+                .append("workers", 8).append("readPct", readPercent).append("ms", ms).append("sleepTime", sleepTime));
+            return new Throughput(Agent.longOf(reply, "ops"), Agent.longOf(reply, "ns") / 1e9,
+                Agent.longOf(reply, "minWorker"));
           }));
         }
       }
@@ -366,13 +382,13 @@ public final class BenchMain {
     for (Contended c : variants) {
       String key = c.name() + "|" + c.readPercent();
       fairness.put(key, new ArrayList<>());
-      asVariants.add(new Variant(key, () -> {
-        Throughput t = c.measure().get();
+      asVariants.add(new Variant(key, ms -> {
+        Throughput t = c.measure().apply(ms);
         fairness.get(key).add(t.totalOps() == 0 ? 0 : t.minThreadOps() / (t.totalOps() / 8.0));
-        return t.opsPerSecond();
+        return t;
       }));
     }
-    opsPerSecond.putAll(rounds(asVariants, settings.contendedRounds()));
+    opsPerSecond.putAll(rounds(asVariants, settings.contendedRounds(), 1, window));
     fairness.values().forEach(list -> list.remove(0)); // the warm-up round's
     List<List<String>> rows = new ArrayList<>();
     for (Contended c : variants) {
@@ -405,20 +421,30 @@ public final class BenchMain {
   // ---------------------------------------------------------------- plumbing
 
   /**
-   * One unrecorded warm-up round, then {@code rounds} rounds; within a round every variant runs
-   * once, in an order that rotates (and reverses every other round) so no variant always follows the
-   * same one.
+   * One unrecorded warm-up pass, then {@code rounds} rounds. A round gives every variant {@code
+   * slices} windows of {@code sliceMs}, the variants taking turns window by window in an order that
+   * rotates (and reverses every other turn) so that no variant always follows the same one. A
+   * round's figure for a variant is its operations over its measured seconds in that round.
    */
-  private Map<String, List<Double>> rounds(List<Variant> variants, int rounds) {
+  private Map<String, List<Double>> rounds(List<Variant> variants, int rounds, int slices, int sliceMs) {
     Map<String, List<Double>> results = new LinkedHashMap<>();
     variants.forEach(v -> results.put(v.name(), new ArrayList<>()));
     for (Variant v : variants) {
-      v.measure().get();
+      v.measure().apply(sliceMs);
     }
+    int turn = 0;
     for (int round = 0; round < rounds; round++) {
-      for (Variant v : rotate(variants, round)) {
-        results.get(v.name()).add(v.measure().get());
+      Map<String, double[]> opsAndSeconds = new LinkedHashMap<>();
+      variants.forEach(v -> opsAndSeconds.put(v.name(), new double[2]));
+      for (int slice = 0; slice < slices; slice++) {
+        for (Variant v : rotate(variants, turn++)) {
+          Throughput t = v.measure().apply(sliceMs);
+          double[] acc = opsAndSeconds.get(v.name());
+          acc[0] += t.totalOps();
+          acc[1] += t.seconds();
+        }
       }
+      opsAndSeconds.forEach((name, acc) -> results.get(name).add(acc[0] / acc[1]));
       progress("   round " + (round + 1) + "/" + rounds + " done");
     }
     return results;

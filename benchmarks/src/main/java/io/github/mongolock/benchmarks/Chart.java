@@ -32,13 +32,14 @@ final class Chart {
   static void handoffCdf(Map<String, List<Double>> samplesMs, String subtitle, Path file)
       throws IOException {
     int width = 1100;
-    int height = 620;
+    int height;
     int left = 80;
     int right = 30;
     int top = 60;
-    int bottom = 230;
+    int bottom = 60 + 22 * samplesMs.size() + 20;
     int plotW = width - left - right;
-    int plotH = height - top - bottom;
+    int plotH = 380;
+    height = top + plotH + bottom;
     double max = samplesMs.values().stream().flatMap(List::stream).mapToDouble(d -> d).max().orElse(1);
     double lo = Math.log10(FLOOR_MS);
     double hi = Math.ceil(Math.log10(Math.max(max, 10)));
@@ -89,7 +90,7 @@ final class Chart {
     g.drawString("fraction", 10, top + plotH / 2);
 
     int series = 0;
-    int legendY = top + plotH + 60;
+    int legendY = top + plotH + 62;
     for (Map.Entry<String, List<Double>> entry : samplesMs.entrySet()) {
       double[] sorted = entry.getValue().stream().mapToDouble(d -> d).toArray();
       if (sorted.length == 0) {
@@ -112,8 +113,8 @@ final class Chart {
         prevY = y;
       }
       g.drawLine(prevX, prevY, left + plotW, prevY);
-      int lx = left + (series % 2) * (plotW / 2);
-      int ly = legendY + (series / 2) * 22;
+      int lx = left;
+      int ly = legendY + series * 22;
       g.drawLine(lx, ly - 4, lx + 40, ly - 4);
       g.setStroke(new BasicStroke(1f));
       g.setColor(Color.BLACK);

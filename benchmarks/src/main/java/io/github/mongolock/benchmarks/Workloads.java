@@ -37,7 +37,11 @@ final class Workloads {
   }
 
   /** Throughput of one measurement window. */
-  record Throughput(double opsPerSecond, long minThreadOps, long totalOps) {}
+  record Throughput(long totalOps, double seconds, long minThreadOps) {
+    double opsPerSecond() {
+      return totalOps / seconds;
+    }
+  }
 
   private static final UpdateOptions UPSERT = new UpdateOptions().upsert(true);
 
@@ -186,6 +190,6 @@ final class Workloads {
       total += c;
       min = Math.min(min, c);
     }
-    return new Throughput(total / (elapsed / 1e9), min, total);
+    return new Throughput(total, elapsed / 1e9, min);
   }
 }
