@@ -56,6 +56,8 @@ public final class BenchMain {
   private final MongoClient client;
   private final Workloads workloads;
   private final Report report = new Report();
+  /** Headline figures for the README's performance section: measure, figure, goal. */
+  private final List<List<String>> summary = new ArrayList<>();
   private final AtomicLong lockNumber = new AtomicLong();
   private Seed seed;
   private Agent javaAgent;
@@ -161,6 +163,10 @@ public final class BenchMain {
         boolean ours = entry.getKey().startsWith("mongo-lock-java");
         rows.add(List.of(entry.getKey(), fmt(perCycle, 2), counter.names() + " over " + n + " cycles",
             ours ? verdict(perCycle <= 2, "goal 2") : ""));
+        if (ours) {
+          summary.add(List.of("MongoDB commands per uncontended " + entry.getKey().substring(16), fmt(perCycle, 2),
+              verdict(perCycle <= 2, "goal 2")));
+        }
       }
     }
     for (String mode : List.of("write", "read")) {
@@ -255,6 +261,15 @@ public final class BenchMain {
             results.get("seed-write-" + threads), rawWrite, false));
       }
     }
+    for (String mode : List.of("write", "read")) {
+      for (int threads : List.of(1, 8)) {
+        Spread ratio = Spread.of(Stats.ratios(results.get("ours-" + mode + "-" + threads),
+            results.get("raw-" + mode + "-" + threads)));
+        summary.add(List.of("Uncontended " + mode + " lock+unlock cycles/s ÷ raw driver, " + threads
+            + (threads == 1 ? " thread" : " threads") + ", median (min–max) of " + ratio.n() + " rounds",
+            ratio.format(2), verdict(ratio.median() >= 0.9, "goal ≥ 0.9")));
+      }
+    }
     report.heading(3, "2. Uncontended lock+unlock cycles per second");
     report.paragraph("Each thread on its own lock. " + settings.rounds() + " rounds after one unrecorded"
         + " warm-up round; in each round every variant runs " + slices + " slices of " + window / slices
@@ -337,6 +352,8 @@ public final class BenchMain {
       }
       rows.add(List.of(v.name(), String.valueOf(all.size()), "uniform " + v.minHoldMs() + "–" + v.maxHoldMs(),
           fmt(p50, 1), fmt(Stats.percentile(all, 99), 1), Spread.of(roundP50.get(v.name())).format(1), ratio, goal));
+      summary.add(List.of("Hand-off latency p50 / p99, " + v.name() + " (n=" + all.size() + ")",
+          fmt(p50, 1) + " / " + fmt(Stats.percentile(all, 99), 1) + " ms", goal));
     }
     String chart = "handoff-" + serverKind() + ".png";
     Files.createDirectories(settings.out());
@@ -398,6 +415,11 @@ public final class BenchMain {
           c.name(), Spread.of(opsPerSecond.get(key)).format(1), Spread.of(fairness.get(key)).format(2),
           c.name().equals("mongo-lock-java") ? "1" : Spread.of(Stats.ratios(opsPerSecond.get(ours), opsPerSecond.get(key))).format(1)));
     }
+    for (Contended c : variants) {
+      String key = c.name() + "|" + c.readPercent();
+      summary.add(List.of((c.readPercent() == 0 ? "8 writers" : "8 workers, 90/10 read/write") + " on one lock, "
+          + c.name() + ": lock+unlock/s", Spread.of(opsPerSecond.get(key)).format(0), ""));
+    }
     report.heading(3, "4. Contended throughput");
     report.paragraph("8 clients (threads with their own client ID; for the seed, async loops in one Node"
         + " process) on one lock, each repeating lock+unlock with nothing in between, " + settings.contendedRounds()
@@ -411,11 +433,13 @@ public final class BenchMain {
   private void renewal() {
     report.heading(3, "5. Renewal traffic while holding 10,000 locks");
     report.paragraph("n/a: no leases yet (the core has no lease or heartbeat API, so nothing is renewed).");
+    summary.add(List.of("Renewal commands per interval, 10,000 locks held", "n/a: no leases yet", ""));
   }
 
   private void aspect() {
     report.heading(3, "6. Aspect overhead per call");
     report.paragraph("n/a: the aspect module was not on `main` when this harness was written.");
+    summary.add(List.of("Aspect overhead per call", "n/a: aspect not on main yet", "goal ≤ 2 µs"));
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -496,6 +520,32 @@ public final class BenchMain {
     System.out.println();
     System.out.println(report);
     System.out.println("[bench] written " + file.toAbsolutePath().normalize() + " and the chart beside it");
+    if (mongo.isEmbedded() && Path.of("results").equals(settings.out())) {
+      Path section = Path.of("README-section.md");
+      Files.writeString(section, readmeSection(), StandardCharsets.UTF_8);
+      System.out.println("[bench] written " + section.toAbsolutePath().normalize());
+    }
+  }
+
+  /** The README's performance section, written by the run whose figures it quotes. */
+  private String readmeSection() {
+    Report section = new Report();
+    section.heading(2, "Performance");
+    section.paragraph("Measured by the `benchmarks` module (not published), which runs in about four minutes:");
+    section.paragraph("```\n" + COMMAND + "\n```");
+    section.paragraph("It uses the embedded mongo-java-server unless `MONGODB_URI` is set, measures"
+        + " mongo-lock-java against the raw driver, ShedLock's Mongo provider and the seed"
+        + " mongo-lock-node@2.0.0 (under Node) on the same server in the same run, takes turns between"
+        + " the variants it compares and reports ratios of figures from the same round as median"
+        + " (min–max) over the rounds. It writes the full report, with the machine, JDK, server and"
+        + " settings, to [`benchmarks/results/embedded.md`](benchmarks/results/embedded.md) and the hand-off"
+        + " latency distributions to [`benchmarks/results/handoff-embedded.png`](benchmarks/results/handoff-embedded.png).");
+    section.paragraph("Headline figures of the committed run (" + java.time.LocalDate.now(java.time.ZoneOffset.UTC)
+        + ", embedded server in the same JVM as the clients, on a shared 2-core machine; the embedded"
+        + " server is much slower than MongoDB, so absolute rates say little, ratios and command counts more):");
+    section.table(List.of("measure", "figure", "goal"), summary);
+    section.paragraph("![hand-off latency](benchmarks/results/handoff-embedded.png)");
+    return section.toString();
   }
 
   private static void progress(String message) {
