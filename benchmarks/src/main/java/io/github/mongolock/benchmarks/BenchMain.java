@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntFunction;
+import org.bson.BsonDocument;
 import org.bson.Document;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -60,6 +61,9 @@ public final class BenchMain {
   private final List<List<String>> summary = new ArrayList<>();
   private final AtomicLong lockNumber = new AtomicLong();
   private Seed seed;
+  /** The two commands of one uncontended cycle of ours, as sent, for the raw driver to replay. */
+  private Recorded recordedWrite;
+  private Recorded recordedRead;
   private Agent javaAgent;
 
   private BenchMain(Settings settings, TestMongo mongo, MongoClient client) {
@@ -105,13 +109,23 @@ public final class BenchMain {
         + (mongo.isEmbedded() ? "" : " with `MONGODB_URI` set") + ". Every figure below was measured in this run.");
     report.table(List.of("", ""), Environment.describe(mongo, client, settings, seed.describe()));
 
-    commandsPerCycle();
-    perCallJmh();
-    uncontendedCycles();
-    handoff();
-    contended();
+    commandsPerCycle(); // always: the cycles benchmark replays the commands it records
+    if (settings.runs("jmh")) {
+      perCallJmh();
+    }
+    if (settings.runs("cycles")) {
+      uncontendedCycles();
+    }
+    if (settings.runs("handoff")) {
+      handoff();
+    }
+    if (settings.runs("contended")) {
+      contended();
+    }
     renewal();
-    aspect();
+    if (settings.runs("aspect")) {
+      aspect();
+    }
   }
 
   // ---------------------------------------------------------------- 1. commands per cycle
@@ -119,11 +133,16 @@ public final class BenchMain {
   /** Counts the commands a client sends to the benchmark database. */
   private static final class CommandCounter implements CommandListener {
     final Map<String, LongAdder> byName = new ConcurrentHashMap<>();
+    final List<BsonDocument> recent = Collections.synchronizedList(new ArrayList<>());
 
     @Override
     public void commandStarted(CommandStartedEvent event) {
       if (DATABASE.equals(event.getDatabaseName())) {
         byName.computeIfAbsent(event.getCommandName(), n -> new LongAdder()).increment();
+        recent.add(event.getCommand().clone());
+        if (recent.size() > 2) {
+          recent.remove(0);
+        }
       }
     }
 
@@ -146,8 +165,10 @@ public final class BenchMain {
     try (MongoClient counting = mongo.newClient(counter)) {
       Workloads counted = new Workloads(counting.getDatabase(DATABASE));
       Map<String, IntFunction<Cycle>> cycles = new LinkedHashMap<>();
-      cycles.put("mongo-lock-java write lock+unlock", counted.oursWrite(nextLock("cmd")));
-      cycles.put("mongo-lock-java read lock+unlock", counted.oursRead(nextLock("cmd")));
+      String writeLock = nextLock("cmd");
+      String readLock = nextLock("cmd");
+      cycles.put("mongo-lock-java write lock+unlock", counted.oursWrite(writeLock));
+      cycles.put("mongo-lock-java read lock+unlock", counted.oursRead(readLock));
       cycles.put("raw driver upsert+delete (write-equivalent)", counted.rawWrite(nextLock("cmd")));
       cycles.put("ShedLock lock+unlock", counted.shedLock(nextLock("cmd")));
       for (Map.Entry<String, IntFunction<Cycle>> entry : cycles.entrySet()) {
@@ -160,6 +181,11 @@ public final class BenchMain {
           cycle.run();
         }
         double perCycle = counter.total() / (double) n;
+        if (entry.getKey().startsWith("mongo-lock-java write")) {
+          recordedWrite = new Recorded(List.copyOf(counter.recent), writeLock + "-0");
+        } else if (entry.getKey().startsWith("mongo-lock-java read")) {
+          recordedRead = new Recorded(List.copyOf(counter.recent), readLock + "-0");
+        }
         boolean ours = entry.getKey().startsWith("mongo-lock-java");
         rows.add(List.of(entry.getKey(), fmt(perCycle, 2), counter.names() + " over " + n + " cycles",
             ours ? verdict(perCycle <= 2, "goal 2") : ""));
@@ -223,6 +249,8 @@ public final class BenchMain {
 
   // ---------------------------------------------------------------- 2. uncontended cycles/s
 
+  record Recorded(List<BsonDocument> commands, String lockID) {}
+
   /** Something measured for a given window: operations done and the seconds they took. */
   private record Variant(String name, IntFunction<Throughput> measure) {}
 
@@ -235,6 +263,10 @@ public final class BenchMain {
       variants.add(java("raw-write-" + threads, threads, workloads::rawWrite));
       variants.add(java("ours-read-" + threads, threads, workloads::oursRead));
       variants.add(java("raw-read-" + threads, threads, workloads::rawRead));
+      variants.add(java("replay-write-" + threads, threads,
+          prefix -> workloads.replay(recordedWrite.commands(), recordedWrite.lockID(), prefix)));
+      variants.add(java("replay-read-" + threads, threads,
+          prefix -> workloads.replay(recordedRead.commands(), recordedRead.lockID(), prefix)));
       variants.add(java("shedlock-" + threads, threads, workloads::shedLock));
       if (seed.available()) {
         variants.add(new Variant("seed-write-" + threads, ms -> {
@@ -251,14 +283,18 @@ public final class BenchMain {
     for (int threads : List.of(1, 8)) {
       List<Double> rawWrite = results.get("raw-write-" + threads);
       List<Double> rawRead = results.get("raw-read-" + threads);
-      rows.add(cycleRow("mongo-lock-java write", threads, results.get("ours-write-" + threads), rawWrite, true));
-      rows.add(cycleRow("raw driver, write-equivalent", threads, rawWrite, rawWrite, false));
-      rows.add(cycleRow("mongo-lock-java read", threads, results.get("ours-read-" + threads), rawRead, true));
-      rows.add(cycleRow("raw driver, read-equivalent", threads, rawRead, rawRead, false));
-      rows.add(cycleRow("ShedLock (exclusive)", threads, results.get("shedlock-" + threads), rawWrite, false));
+      List<Double> replayWrite = results.get("replay-write-" + threads);
+      List<Double> replayRead = results.get("replay-read-" + threads);
+      rows.add(cycleRow("mongo-lock-java write", threads, results.get("ours-write-" + threads), rawWrite, replayWrite, true));
+      rows.add(cycleRow("raw driver, write-equivalent", threads, rawWrite, rawWrite, null, false));
+      rows.add(cycleRow("raw driver replaying our write cycle's 2 commands", threads, replayWrite, rawWrite, null, false));
+      rows.add(cycleRow("mongo-lock-java read", threads, results.get("ours-read-" + threads), rawRead, replayRead, true));
+      rows.add(cycleRow("raw driver, read-equivalent", threads, rawRead, rawRead, null, false));
+      rows.add(cycleRow("raw driver replaying our read cycle's 2 commands", threads, replayRead, rawRead, null, false));
+      rows.add(cycleRow("ShedLock (exclusive)", threads, results.get("shedlock-" + threads), rawWrite, null, false));
       if (seed.available()) {
         rows.add(cycleRow("mongo-lock-node 2.0.0 write (Node, " + threads + " async loops)", threads,
-            results.get("seed-write-" + threads), rawWrite, false));
+            results.get("seed-write-" + threads), rawWrite, null, false));
       }
     }
     for (String mode : List.of("write", "read")) {
@@ -275,18 +311,24 @@ public final class BenchMain {
         + " warm-up round; in each round every variant runs " + slices + " slices of " + window / slices
         + " ms, the variants taking turns slice by slice, so that the machine's noise falls on all of them"
         + " alike; a round's figure is its cycles over its measured time. The raw driver runs the same number of"
-        + " single-document commands (upsert `updateOne` + `deleteOne`) on the same server. The seed's"
+        + " single-document commands (upsert `updateOne` + `deleteOne`) on the same server. The replay rows"
+        + " send, through the raw driver's `runCommand`, the exact two commands one cycle of ours sent (captured"
+        + " by a command listener, lock ID replaced): what the lock's filters cost the server, without the"
+        + " library's client-side work. The seed's"
         + " `sleepTime` is not reached when uncontended.");
-    report.table(List.of("cycle", "threads", "cycles/s, median (min–max)", "÷ raw driver, same round", "goal"), rows);
+    report.table(List.of("cycle", "threads", "cycles/s, median (min–max)", "÷ raw driver, same round",
+        "÷ replay of its own commands, same round", "goal"), rows);
   }
 
   private Variant java(String name, int threads, java.util.function.Function<String, IntFunction<Cycle>> workload) {
     return new Variant(name, ms -> Workloads.measure(threads, workload.apply(nextLock(name)), ms));
   }
 
-  private List<String> cycleRow(String name, int threads, List<Double> values, List<Double> raw, boolean goal) {
+  private List<String> cycleRow(
+      String name, int threads, List<Double> values, List<Double> raw, List<Double> replay, boolean goal) {
     Spread ratio = Spread.of(Stats.ratios(values, raw));
     return List.of(name, String.valueOf(threads), Spread.of(values).format(0), ratio.format(2),
+        replay == null ? "" : Spread.of(Stats.ratios(values, replay)).format(2),
         goal ? verdict(ratio.median() >= 0.9, "goal ≥ 0.9") : "");
   }
 

@@ -19,7 +19,13 @@ record Settings(
     int slowHandoffSamples,
     int jmhRounds,
     int commandCycles,
+    String only,
     Path out) {
+
+  /** Whether a part runs: all do unless {@code -Dbench.only=cycles,handoff} names some. */
+  boolean runs(String part) {
+    return only.isBlank() || java.util.Arrays.asList(only.split(",")).contains(part);
+  }
 
   static Settings fromSystemProperties() {
     boolean quick = Boolean.getBoolean("bench.quick");
@@ -34,6 +40,7 @@ record Settings(
         get("slowHandoffSamples", quick ? 1 : 5),
         get("jmhRounds", quick ? 1 : 3),
         get("commandCycles", 100),
+        System.getProperty("bench.only", ""),
         Path.of(System.getProperty("bench.out", "results")));
   }
 
@@ -47,6 +54,7 @@ record Settings(
         "rounds=%d x %d ms (uncontended cycles), %d x %d ms (contended), hand-off %d rounds x %d samples"
             + " (%d with the seed's 1 s poll), JMH %d rounds, %d cycles for command counts%s",
         rounds, cycleWindowMs, contendedRounds, contendedWindowMs, handoffRounds, handoffSamples,
-        slowHandoffSamples, jmhRounds, commandCycles, quick ? " (quick smoke run: figures are rough)" : "");
+        slowHandoffSamples, jmhRounds, commandCycles, quick ? " (quick smoke run: figures are rough)" : "")
+        + (only.isBlank() ? "" : ", only " + only);
   }
 }

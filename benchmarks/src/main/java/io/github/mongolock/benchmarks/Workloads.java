@@ -24,6 +24,7 @@ import net.javacrumbs.shedlock.core.LockConfiguration;
 import net.javacrumbs.shedlock.core.LockProvider;
 import net.javacrumbs.shedlock.core.SimpleLock;
 import net.javacrumbs.shedlock.provider.mongo.MongoLockProvider;
+import org.bson.BsonDocument;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 
@@ -45,11 +46,13 @@ final class Workloads {
 
   private static final UpdateOptions UPSERT = new UpdateOptions().upsert(true);
 
+  private final MongoDatabase database;
   private final MongoCollection<Document> locks;
   private final MongoCollection<Document> raw;
   private final LockProvider shedLock;
 
   Workloads(MongoDatabase database) {
+    this.database = database;
     this.locks = database.getCollection("locks");
     this.raw = database.getCollection("raw");
     raw.createIndex(Indexes.ascending("lockID"), new IndexOptions().unique(true));
@@ -102,6 +105,33 @@ final class Workloads {
       return () -> {
         raw.updateOne(id, update, UPSERT);
         raw.deleteOne(onlyReader);
+      };
+    };
+  }
+
+  /**
+   * The raw driver sending the very commands one uncontended cycle of ours sent (recorded by a
+   * command listener, with the lock ID replaced): the cost of the lock's filters on the server without
+   * any of the library's client-side work.
+   */
+  IntFunction<Cycle> replay(List<BsonDocument> recorded, String recordedLockID, String lockPrefix) {
+    return i -> {
+      String lockID = lockPrefix + "-" + i;
+      List<Document> commands = new ArrayList<>();
+      for (BsonDocument command : recorded) {
+        Document copy = Document.parse(command.toJson().replace('"' + recordedLockID + '"', '"' + lockID + '"'));
+        for (String sessionOrRouting : List.of("$db", "lsid", "$clusterTime", "txnNumber", "$readPreference")) {
+          copy.remove(sessionOrRouting);
+        }
+        commands.add(copy);
+      }
+      return () -> {
+        for (Document command : commands) {
+          Document reply = database.runCommand(command);
+          if (reply.getInteger("n", 0) < 1 || reply.containsKey("writeErrors")) {
+            throw new IllegalStateException("replayed command did not apply: " + command.toJson() + " -> " + reply.toJson());
+          }
+        }
       };
     };
   }
