@@ -129,18 +129,22 @@ final class LockEngine {
           return true;
         }
         boolean downgrade = holds.writer == me;
+        holds.waitingReaders++;
         try {
           while (holds.busy
               || (!downgrade && (holds.writer != null || holds.waitingWriters > 0))) {
             if (!wait.await(site.changed)) {
+              holds.waitingReaders--;
               site.forgetIfIdle(clientID);
               return false;
             }
           }
         } catch (InterruptedException e) {
+          holds.waitingReaders--;
           site.forgetIfIdle(clientID);
           throw interrupted();
         }
+        holds.waitingReaders--;
         if (holds.dbRead) {
           holds.readHolds.put(me, 1);
           return true;
