@@ -424,6 +424,8 @@ public final class BenchMain {
     for (int readPercent : List.of(0, 90)) {
       variants.add(new Contended("mongo-lock-java", readPercent,
           ms -> Workloads.measure(8, workloads.oursContended(nextLock("contended"), readPercent), ms)));
+      variants.add(new Contended("mongo-lock-java, 2 JVMs × 4 threads", readPercent,
+          ms -> twoJvmsContended(nextLock("contended"), readPercent, ms)));
       if (seed.available()) {
         for (int sleepTime : List.of(10, 1000)) {
           variants.add(new Contended("mongo-lock-node 2.0.0, sleepTime " + sleepTime + " ms", readPercent, ms -> {
@@ -452,10 +454,14 @@ public final class BenchMain {
     List<List<String>> rows = new ArrayList<>();
     for (Contended c : variants) {
       String key = c.name() + "|" + c.readPercent();
-      String ours = "mongo-lock-java|" + c.readPercent();
+      boolean seedRow = c.name().startsWith("mongo-lock-node");
+      List<Double> oneJvm = opsPerSecond.get("mongo-lock-java|" + c.readPercent());
+      List<Double> twoJvms = opsPerSecond.get("mongo-lock-java, 2 JVMs × 4 threads|" + c.readPercent());
+      List<Double> these = opsPerSecond.get(key);
       rows.add(List.of(c.readPercent() == 0 ? "8 writers" : "8 workers, 90% read / 10% write",
-          c.name(), Spread.of(opsPerSecond.get(key)).format(1), Spread.of(fairness.get(key)).format(2),
-          c.name().equals("mongo-lock-java") ? "1" : Spread.of(Stats.ratios(opsPerSecond.get(ours), opsPerSecond.get(key))).format(1)));
+          c.name(), Spread.of(these).format(1), Spread.of(fairness.get(key)).format(2),
+          seedRow ? Spread.of(Stats.ratios(oneJvm, these)).format(1) : "",
+          seedRow ? Spread.of(Stats.ratios(twoJvms, these)).format(1) : ""));
     }
     for (Contended c : variants) {
       String key = c.name() + "|" + c.readPercent();
@@ -464,10 +470,28 @@ public final class BenchMain {
     }
     report.heading(3, "4. Contended throughput");
     report.paragraph("8 clients (threads with their own client ID; for the seed, async loops in one Node"
-        + " process) on one lock, each repeating lock+unlock with nothing in between, " + settings.contendedRounds()
+        + " process) on one lock, each repeating lock+unlock with nothing in between. Threads of one JVM hand"
+        + " the lock over inside the JVM, so the \"2 JVMs × 4 threads\" rows (4 threads here, 4 in a second"
+        + " JVM, same window) are the ones where MongoDB arbitrates between processes. "
+        + settings.contendedRounds()
         + " rounds of " + window + " ms after a warm-up round.");
     report.table(List.of("workload (one lock)", "library", "lock+unlock/s, median (min–max)",
-        "slowest worker ÷ mean worker", "ours ÷ this, same round"), rows);
+        "slowest worker ÷ mean worker", "mongo-lock-java, one JVM ÷ this, same round",
+        "mongo-lock-java, 2 JVMs ÷ this, same round"), rows);
+  }
+
+  /**
+   * Four threads here and four in the second JVM on one lock: the threads of one JVM hand the lock
+   * over locally, so this is the figure in which MongoDB arbitrates between processes.
+   */
+  private Throughput twoJvmsContended(String lockID, int readPercent, int ms) {
+    javaAgent.send(new Document("op", "contended").append("lock", lockID).append("workers", 4)
+        .append("readPct", readPercent).append("ms", ms));
+    Throughput here = Workloads.measure(4, Workloads.contended(workloads.locks(), lockID, "java-w", readPercent), ms);
+    Document there = javaAgent.next(ms + 60_000L);
+    return new Throughput(here.totalOps() + Agent.longOf(there, "ops"),
+        Math.max(here.seconds(), Agent.longOf(there, "ns") / 1e9),
+        Math.min(here.minThreadOps(), Agent.longOf(there, "minWorker")));
   }
 
   // ---------------------------------------------------------------- 5. renewal, 6. aspect

@@ -101,6 +101,16 @@ public final class JavaAgentMain {
         waiter.start();
         return new Document("waiting", 1);
       }
+      case "contended" -> {
+        Workloads.Throughput t =
+            Workloads.measure(
+                request.getInteger("workers"),
+                Workloads.contended(collection, lockID, "agent-w", request.getInteger("readPct")),
+                request.getInteger("ms"));
+        return new Document("ops", t.totalOps())
+            .append("ns", String.valueOf((long) (t.seconds() * 1e9)))
+            .append("minWorker", t.minThreadOps());
+      }
       case "unlockWaiter" -> {
         CompletableFuture<Void> released = new CompletableFuture<>();
         WAITING.remove(lockID).complete(released);

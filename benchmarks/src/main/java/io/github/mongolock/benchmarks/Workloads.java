@@ -152,8 +152,13 @@ final class Workloads {
 
   /** Every thread on the same lock, each its own client; a read with probability readPercent/100. */
   IntFunction<Cycle> oursContended(String lockID, int readPercent) {
+    return contended(locks, lockID, "java-w", readPercent);
+  }
+
+  static IntFunction<Cycle> contended(
+      MongoCollection<Document> locks, String lockID, String clientPrefix, int readPercent) {
     return i -> {
-      RWMutex mutex = new RWMutex(locks, lockID, "java-w" + i);
+      RWMutex mutex = new RWMutex(locks, lockID, clientPrefix + i);
       return () -> {
         if (ThreadLocalRandom.current().nextInt(100) < readPercent) {
           mutex.rLock();
