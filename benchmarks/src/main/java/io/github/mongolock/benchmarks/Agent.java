@@ -93,8 +93,8 @@ final class Agent implements AutoCloseable {
   }
 
   /**
-   * Checks that the agent's clock is the harness's {@link System#nanoTime()} clock: its reading must
-   * fall inside the round trip. Hand-off latency across processes subtracts the two.
+   * Checks that the agent's clock is the harness's {@link System#nanoTime()} clock: its reading
+   * must fall inside the round trip. Hand-off latency across processes subtracts the two.
    */
   void checkSharedClock() {
     for (int attempt = 0; attempt < 5; attempt++) {
@@ -106,7 +106,9 @@ final class Agent implements AutoCloseable {
       }
     }
     throw new IllegalStateException(
-        name + "'s monotonic clock is not System.nanoTime()'s: cross-process latency is unmeasurable");
+        name
+            + "'s monotonic clock is not System.nanoTime()'s: cross-process latency is"
+            + " unmeasurable");
   }
 
   private synchronized void keepStderr(String line) {
@@ -120,7 +122,8 @@ final class Agent implements AutoCloseable {
     return String.join("\n", stderrTail);
   }
 
-  private void pump(java.io.InputStream stream, java.util.function.Consumer<String> sink, Runnable atEnd) {
+  private void pump(
+      java.io.InputStream stream, java.util.function.Consumer<String> sink, Runnable atEnd) {
     Thread t =
         new Thread(
             () -> {

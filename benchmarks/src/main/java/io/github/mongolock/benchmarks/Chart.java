@@ -26,7 +26,9 @@ final class Chart {
 
   private Chart() {}
 
-  /** Floor of the log axis; shorter (or slightly negative, see {@link Handoff}) latencies sit on it. */
+  /**
+   * Floor of the log axis; shorter (or slightly negative, see {@link Handoff}) latencies sit on it.
+   */
   private static final double FLOOR_MS = 0.1;
 
   static void handoffCdf(Map<String, List<Double>> samplesMs, String subtitle, Path file)
@@ -40,20 +42,23 @@ final class Chart {
     int plotW = width - left - right;
     int plotH = 380;
     height = top + plotH + bottom;
-    double max = samplesMs.values().stream().flatMap(List::stream).mapToDouble(d -> d).max().orElse(1);
+    double max =
+        samplesMs.values().stream().flatMap(List::stream).mapToDouble(d -> d).max().orElse(1);
     double lo = Math.log10(FLOOR_MS);
     double hi = Math.ceil(Math.log10(Math.max(max, 10)));
 
     BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = image.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setRenderingHint(
+        RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, width, height);
 
     g.setColor(Color.BLACK);
     g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-    g.drawString("Hand-off latency: holder's release returns -> waiter's acquire returns (CDF)", left, 25);
+    g.drawString(
+        "Hand-off latency: holder's release returns -> waiter's acquire returns (CDF)", left, 25);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
     g.drawString(subtitle, left, 45);
 
@@ -71,7 +76,10 @@ final class Chart {
         g.drawLine(x, top, x, top + plotH);
         if (m == 1 || plotW / (hi - lo) > 200) {
           g.setColor(Color.DARK_GRAY);
-          String label = v >= 1 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.1f", v);
+          String label =
+              v >= 1
+                  ? String.format(Locale.ROOT, "%.0f", v)
+                  : String.format(Locale.ROOT, "%.1f", v);
           g.drawString(label, x - g.getFontMetrics().stringWidth(label) / 2, top + plotH + 15);
         }
       }
@@ -100,7 +108,8 @@ final class Chart {
       Color color = COLORS[(series / 2) % COLORS.length];
       float[] dash = DASHES[series % 2];
       g.setColor(color);
-      g.setStroke(new BasicStroke(2.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, dash, 0f));
+      g.setStroke(
+          new BasicStroke(2.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, dash, 0f));
       int prevX = left;
       int prevY = top + plotH;
       for (int i = 0; i < sorted.length; i++) {

@@ -19,7 +19,8 @@ final class Environment {
 
   private Environment() {}
 
-  static List<List<String>> describe(TestMongo mongo, MongoClient client, Settings settings, String seed) {
+  static List<List<String>> describe(
+      TestMongo mongo, MongoClient client, Settings settings, String seed) {
     List<List<String>> rows = new ArrayList<>();
     rows.add(List.of("date", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()));
     rows.add(List.of("commit", gitCommit()));
@@ -27,19 +28,38 @@ final class Environment {
     rows.add(
         List.of(
             "load average at start",
-            String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())));
+            String.format(
+                Locale.ROOT,
+                "%.2f",
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())));
     rows.add(
         List.of(
             "JDK",
-            System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
-                + ", args " + ManagementFactory.getRuntimeMXBean().getInputArguments()));
+            System.getProperty("java.vm.name")
+                + " "
+                + System.getProperty("java.runtime.version")
+                + ", args "
+                + ManagementFactory.getRuntimeMXBean().getInputArguments()));
     String version =
         client.getDatabase("admin").runCommand(new Document("buildInfo", 1)).get("version", "?");
-    rows.add(List.of("server", mongo.description() + ", reports version " + version
-        + (mongo.isEmbedded() ? " (in the harness JVM: it shares the 2 cores with the clients)" : "")));
-    rows.add(List.of("Java driver", "mongodb-driver-sync " + jarVersion(com.mongodb.client.MongoClient.class)));
-    rows.add(List.of("ShedLock", "shedlock-provider-mongo "
-        + jarVersion(net.javacrumbs.shedlock.provider.mongo.MongoLockProvider.class)));
+    rows.add(
+        List.of(
+            "server",
+            mongo.description()
+                + ", reports version "
+                + version
+                + (mongo.isEmbedded()
+                    ? " (in the harness JVM: it shares the 2 cores with the clients)"
+                    : "")));
+    rows.add(
+        List.of(
+            "Java driver",
+            "mongodb-driver-sync " + jarVersion(com.mongodb.client.MongoClient.class)));
+    rows.add(
+        List.of(
+            "ShedLock",
+            "shedlock-provider-mongo "
+                + jarVersion(net.javacrumbs.shedlock.provider.mongo.MongoLockProvider.class)));
     rows.add(List.of("seed", seed));
     rows.add(List.of("settings", settings.describe()));
     return rows;
@@ -80,7 +100,8 @@ final class Environment {
       return p.getImplementationVersion();
     }
     String location = String.valueOf(type.getProtectionDomain().getCodeSource().getLocation());
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("-(\\d[^/]*)\\.jar$").matcher(location);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("-(\\d[^/]*)\\.jar$").matcher(location);
     return m.find() ? m.group(1) : "?";
   }
 

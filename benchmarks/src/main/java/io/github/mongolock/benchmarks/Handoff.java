@@ -8,8 +8,9 @@ import org.bson.Document;
 
 /**
  * Hand-off latency: from the moment the holder's release returns to the moment the waiter's acquire
- * returns, the waiter having been blocked for a random hold time (so that every phase of its polling
- * is sampled). Across processes both ends read CLOCK_MONOTONIC ({@link Agent#checkSharedClock()}).
+ * returns, the waiter having been blocked for a random hold time (so that every phase of its
+ * polling is sampled). Across processes both ends read CLOCK_MONOTONIC ({@link
+ * Agent#checkSharedClock()}).
  */
 final class Handoff {
 
@@ -68,7 +69,8 @@ final class Handoff {
       public double sampleMs(String lockID, long holdMs) throws Exception {
         RWMutex holder = new RWMutex(locks, lockID, "java-holder");
         holder.lock();
-        java.call(new Document("op", "wait").append("lock", lockID).append("client", "java-waiter"));
+        java.call(
+            new Document("op", "wait").append("lock", lockID).append("client", "java-waiter"));
         Thread.sleep(holdMs);
         long releaseStart = System.nanoTime();
         holder.unlock();
@@ -83,7 +85,8 @@ final class Handoff {
   /** The seed: holder and waiter are two clients in one Node process. */
   static Variant seedSameProcess(Agent node, int sleepTimeMs) {
     int maxHold = 50 + Math.max(200, sleepTimeMs);
-    return new Fixed("mongo-lock-node, sleepTime " + sleepTimeMs + " ms, same process", 50, maxHold) {
+    return new Fixed(
+        "mongo-lock-node, sleepTime " + sleepTimeMs + " ms, same process", 50, maxHold) {
       @Override
       public double sampleMs(String lockID, long holdMs) {
         Document reply =
@@ -100,7 +103,8 @@ final class Handoff {
   /** The seed: holder in one Node process, waiter in another. */
   static Variant seedOtherProcess(Agent holderNode, Agent waiterNode, int sleepTimeMs) {
     int maxHold = 50 + Math.max(200, sleepTimeMs);
-    return new Fixed("mongo-lock-node, sleepTime " + sleepTimeMs + " ms, other process", 50, maxHold) {
+    return new Fixed(
+        "mongo-lock-node, sleepTime " + sleepTimeMs + " ms, other process", 50, maxHold) {
       @Override
       public double sampleMs(String lockID, long holdMs) throws Exception {
         holderNode.call(
@@ -129,7 +133,9 @@ final class Handoff {
   private static double latency(long releaseStart, long releasedAt, long acquiredAt) {
     if (acquiredAt < releaseStart) {
       throw new IllegalStateException(
-          "waiter acquired " + (releaseStart - acquiredAt) / 1e6 + " ms before the holder released");
+          "waiter acquired "
+              + (releaseStart - acquiredAt) / 1e6
+              + " ms before the holder released");
     }
     return (acquiredAt - releasedAt) / 1e6;
   }

@@ -14,21 +14,28 @@ import org.bson.Document;
 
 /**
  * The second process of the hand-off benchmark: this library in its own JVM, driven by the harness
- * over stdin/stdout with the protocol of {@code node/agent.js}. Started with the harness's class path.
+ * over stdin/stdout with the protocol of {@code node/agent.js}. Started with the harness's class
+ * path.
  */
 public final class JavaAgentMain {
 
   private static final Map<String, RWMutex> HELD = new ConcurrentHashMap<>();
-  /** Per waiting lock: completed by "unlockWaiter"; the waiter thread then unlocks (ownership is per thread). */
+
+  /**
+   * Per waiting lock: completed by "unlockWaiter"; the waiter thread then unlocks (ownership is per
+   * thread).
+   */
   private static final Map<String, CompletableFuture<CompletableFuture<Void>>> WAITING =
       new ConcurrentHashMap<>();
+
   private static MongoClient client;
   private static MongoCollection<Document> collection;
 
   private JavaAgentMain() {}
 
   public static void main(String[] args) throws Exception {
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = in.readLine()) != null) {
       Document request = Document.parse(line);
@@ -59,7 +66,8 @@ public final class JavaAgentMain {
     switch (request.getString("op")) {
       case "init" -> {
         client = MongoClients.create(request.getString("uri"));
-        collection = client.getDatabase(request.getString("db")).getCollection(request.getString("coll"));
+        collection =
+            client.getDatabase(request.getString("db")).getCollection(request.getString("coll"));
         return new Document("java", Runtime.version().toString());
       }
       case "clock" -> {

@@ -30,20 +30,35 @@ final class Seed implements AutoCloseable {
       File dir = nodeDir.toFile();
       if (!Files.isDirectory(nodeDir.resolve("node_modules"))) {
         System.out.println("[bench] npm ci in " + nodeDir.toAbsolutePath());
-        Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(dir).inheritIO().start();
+        Process npm =
+            new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
+                .directory(dir)
+                .inheritIO()
+                .start();
         if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
           return unavailable("npm ci failed in " + nodeDir);
         }
       }
       Agent first = Agent.start("node agent 1", List.of("node", "agent.js"), dir);
       Agent second = Agent.start("node agent 2", List.of("node", "agent.js"), dir);
-      Document init = new Document("op", "init").append("uri", uri).append("db", database).append("coll", "locks");
+      Document init =
+          new Document("op", "init")
+              .append("uri", uri)
+              .append("db", database)
+              .append("coll", "locks");
       Document info = first.call(init);
       second.call(init);
       first.checkSharedClock();
       second.checkSharedClock();
-      return new Seed(first, second, "mongo-lock-node " + info.get("seed") + " on Node " + info.get("node")
-          + ", Node driver mongodb " + info.get("driver"));
+      return new Seed(
+          first,
+          second,
+          "mongo-lock-node "
+              + info.get("seed")
+              + " on Node "
+              + info.get("node")
+              + ", Node driver mongodb "
+              + info.get("driver"));
     } catch (IOException | RuntimeException e) {
       return unavailable("Node not usable: " + e.getMessage());
     } catch (InterruptedException e) {

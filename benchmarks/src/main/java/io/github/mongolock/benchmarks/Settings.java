@@ -50,11 +50,20 @@ record Settings(
 
   String describe() {
     return String.format(
-        Locale.ROOT,
-        "rounds=%d x %d ms (uncontended cycles), %d x %d ms (contended), hand-off %d rounds x %d samples"
-            + " (%d with the seed's 1 s poll), JMH %d rounds, %d cycles for command counts%s",
-        rounds, cycleWindowMs, contendedRounds, contendedWindowMs, handoffRounds, handoffSamples,
-        slowHandoffSamples, jmhRounds, commandCycles, quick ? " (quick smoke run: figures are rough)" : "")
+            Locale.ROOT,
+            "rounds=%d x %d ms (uncontended cycles), %d x %d ms (contended), hand-off %d rounds x"
+                + " %d samples (%d with the seed's 1 s poll), JMH %d rounds, %d cycles for command"
+                + " counts%s",
+            rounds,
+            cycleWindowMs,
+            contendedRounds,
+            contendedWindowMs,
+            handoffRounds,
+            handoffSamples,
+            slowHandoffSamples,
+            jmhRounds,
+            commandCycles,
+            quick ? " (quick smoke run: figures are rough)" : "")
         + (only.isBlank() ? "" : ", only " + only);
   }
 }

@@ -18,7 +18,8 @@ final class Stats {
         return new Spread(Double.NaN, Double.NaN, Double.NaN, 0);
       }
       double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-      return new Spread(percentile(sorted, 50), sorted[0], sorted[sorted.length - 1], sorted.length);
+      return new Spread(
+          percentile(sorted, 50), sorted[0], sorted[sorted.length - 1], sorted.length);
     }
 
     /** "1234 (1100–1300)" with the given number of decimals. */

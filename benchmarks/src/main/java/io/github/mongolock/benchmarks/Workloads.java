@@ -95,7 +95,10 @@ final class Workloads {
     };
   }
 
-  /** The raw driver's equivalent of a read cycle: an upsert adding a reader and a delete of one document. */
+  /**
+   * The raw driver's equivalent of a read cycle: an upsert adding a reader and a delete of one
+   * document.
+   */
   IntFunction<Cycle> rawRead(String lockPrefix) {
     return i -> {
       String client = "java-" + i;
@@ -111,16 +114,19 @@ final class Workloads {
 
   /**
    * The raw driver sending the very commands one uncontended cycle of ours sent (recorded by a
-   * command listener, with the lock ID replaced): the cost of the lock's filters on the server without
-   * any of the library's client-side work.
+   * command listener, with the lock ID replaced): the cost of the lock's filters on the server
+   * without any of the library's client-side work.
    */
   IntFunction<Cycle> replay(List<BsonDocument> recorded, String recordedLockID, String lockPrefix) {
     return i -> {
       String lockID = lockPrefix + "-" + i;
       List<Document> commands = new ArrayList<>();
       for (BsonDocument command : recorded) {
-        Document copy = Document.parse(command.toJson().replace('"' + recordedLockID + '"', '"' + lockID + '"'));
-        for (String sessionOrRouting : List.of("$db", "lsid", "$clusterTime", "txnNumber", "$readPreference")) {
+        Document copy =
+            Document.parse(
+                command.toJson().replace('"' + recordedLockID + '"', '"' + lockID + '"'));
+        for (String sessionOrRouting :
+            List.of("$db", "lsid", "$clusterTime", "txnNumber", "$readPreference")) {
           copy.remove(sessionOrRouting);
         }
         commands.add(copy);
@@ -129,7 +135,8 @@ final class Workloads {
         for (Document command : commands) {
           Document reply = database.runCommand(command);
           if (reply.getInteger("n", 0) < 1 || reply.containsKey("writeErrors")) {
-            throw new IllegalStateException("replayed command did not apply: " + command.toJson() + " -> " + reply.toJson());
+            throw new IllegalStateException(
+                "replayed command did not apply: " + command.toJson() + " -> " + reply.toJson());
           }
         }
       };
@@ -143,14 +150,19 @@ final class Workloads {
       return () -> {
         SimpleLock lock =
             shedLock
-                .lock(new LockConfiguration(Instant.now(), name, Duration.ofMinutes(5), Duration.ZERO))
-                .orElseThrow(() -> new IllegalStateException("ShedLock refused uncontended " + name));
+                .lock(
+                    new LockConfiguration(
+                        Instant.now(), name, Duration.ofMinutes(5), Duration.ZERO))
+                .orElseThrow(
+                    () -> new IllegalStateException("ShedLock refused uncontended " + name));
         lock.unlock();
       };
     };
   }
 
-  /** Every thread on the same lock, each its own client; a read with probability readPercent/100. */
+  /**
+   * Every thread on the same lock, each its own client; a read with probability readPercent/100.
+   */
   IntFunction<Cycle> oursContended(String lockID, int readPercent) {
     return contended(locks, lockID, "java-w", readPercent);
   }

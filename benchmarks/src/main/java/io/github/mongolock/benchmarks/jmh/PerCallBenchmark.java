@@ -27,8 +27,8 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Time per uncontended lock+unlock call, one thread, against the raw driver doing the equivalent
- * upsert + delete. The server is the harness's ({@code -Dbench.uri}); run through {@code BenchMain},
- * which interleaves these benchmarks over several forks and reports their ratio.
+ * upsert + delete. The server is the harness's ({@code -Dbench.uri}); run through {@code
+ * BenchMain}, which interleaves these benchmarks over several forks and reports their ratio.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
