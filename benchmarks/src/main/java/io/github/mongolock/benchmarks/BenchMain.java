@@ -81,6 +81,9 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     System.setProperty("java.awt.headless", "true");
+    // The embedded server logs every client that disconnects abruptly, as agents do when they exit.
+    System.setProperty(
+        "org.slf4j.simpleLogger.log.de.bwaldvogel.mongo.wire.MongoExceptionHandler", "off");
     Settings settings = Settings.fromSystemProperties();
     long started = System.nanoTime();
     TestMongo mongo = TestMongo.get();
