@@ -1,0 +1,78 @@
+package io.github.mongolock.benchmarks;
+
+import io.github.mongolock.benchmarks.Stats.Spread;
+import io.github.mongolock.benchmarks.jmh.PerCallBenchmark;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+
+/** Time per uncontended call, one thread, with JMH: ours against the raw driver. */
+final class PerCallCost extends Part {
+
+  PerCallCost(Run run) {
+    super(run);
+  }
+
+  @Override
+  void measure() throws RunnerException {
+    progress("JMH: time per call");
+    List<String> methods = List.of("oursWriteLockUnlock", "oursReadLockUnlock", "rawUpsertDelete");
+    Map<String, List<Double>> micros = new LinkedHashMap<>();
+    methods.forEach(m -> micros.put(m, new ArrayList<>()));
+    for (int round = 0; round < settings.jmhRounds(); round++) {
+      for (String method : rotate(methods, round)) {
+        Options options =
+            new OptionsBuilder()
+                .include(PerCallBenchmark.class.getName() + "\\." + method + "$")
+                .forks(1)
+                .warmupIterations(settings.quick() ? 1 : 3)
+                .warmupTime(TimeValue.milliseconds(400))
+                .measurementIterations(settings.quick() ? 2 : 4)
+                .measurementTime(TimeValue.milliseconds(400))
+                .jvmArgsAppend("-Dbench.uri=" + mongo.uri(), "-Dbench.db=" + DATABASE, "-Xmx512m")
+                .shouldFailOnError(true)
+                .verbosity(VerboseMode.SILENT)
+                .build();
+        RunResult result = new Runner(options).runSingle();
+        micros.get(method).add(result.getPrimaryResult().getScore());
+      }
+    }
+    List<Double> raw = micros.get("rawUpsertDelete");
+    List<List<String>> rows = new ArrayList<>();
+    rows.add(
+        List.of(
+            "mongo-lock-java write lock+unlock",
+            Spread.of(micros.get("oursWriteLockUnlock")).format(1),
+            Spread.of(Stats.ratios(micros.get("oursWriteLockUnlock"), raw)).format(2)));
+    rows.add(
+        List.of(
+            "mongo-lock-java read lock+unlock",
+            Spread.of(micros.get("oursReadLockUnlock")).format(1),
+            Spread.of(Stats.ratios(micros.get("oursReadLockUnlock"), raw)).format(2)));
+    rows.add(List.of("raw driver upsert+delete", Spread.of(raw).format(1), "1"));
+    summary.add(
+        List.of(
+            "Time per uncontended write lock+unlock ÷ raw driver's upsert+delete, one thread (JMH),"
+                + " median (min–max) of "
+                + raw.size()
+                + " rounds",
+            Spread.of(Stats.ratios(micros.get("oursWriteLockUnlock"), raw)).format(2),
+            ""));
+    report.heading(3, "Time per uncontended call, one thread (JMH)");
+    report.paragraph(
+        "JMH average time, 1 fork per benchmark and round, "
+            + settings.jmhRounds()
+            + " rounds in rotating order; the ratio divides by the raw driver's time of the same"
+            + " round.");
+    report.table(
+        List.of("call", "µs per lock+unlock, median (min–max)", "÷ raw driver time"), rows);
+  }
+}

@@ -1,0 +1,203 @@
+package io.github.mongolock.benchmarks;
+
+import io.github.mongolock.benchmarks.Run.Variant;
+import io.github.mongolock.benchmarks.Stats.Spread;
+import io.github.mongolock.benchmarks.Workloads.Cycle;
+import io.github.mongolock.benchmarks.Workloads.Throughput;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+import org.bson.Document;
+
+/**
+ * 2. Uncontended lock+unlock cycles per second, 1 and 8 threads each on its own lock, against the
+ * raw driver sending the same number of single-document commands, ShedLock and the seed.
+ */
+final class UncontendedCycles extends Part {
+
+  /** Variants take turns in windows this long, so that noise falls on all of them alike. */
+  private static final int SLICE_MS = 100;
+
+  UncontendedCycles(Run run) {
+    super(run);
+  }
+
+  @Override
+  void measure() {
+    progress("2. uncontended cycles/s");
+    int window = settings.cycleWindowMs();
+    List<Variant> variants = new ArrayList<>();
+    for (int threads : List.of(1, 8)) {
+      variants.add(java("ours-write-" + threads, threads, workloads::oursWrite));
+      variants.add(java("raw-write-" + threads, threads, workloads::rawWrite));
+      variants.add(java("ours-read-" + threads, threads, workloads::oursRead));
+      variants.add(java("raw-read-" + threads, threads, workloads::rawRead));
+      variants.add(
+          java(
+              "replay-write-" + threads,
+              threads,
+              prefix ->
+                  workloads.replay(
+                      run.recordedWrite.commands(), run.recordedWrite.lockID(), prefix)));
+      variants.add(
+          java(
+              "replay-read-" + threads,
+              threads,
+              prefix ->
+                  workloads.replay(
+                      run.recordedRead.commands(), run.recordedRead.lockID(), prefix)));
+      variants.add(java("shedlock-" + threads, threads, workloads::shedLock));
+      if (seed.available()) {
+        variants.add(
+            new Variant(
+                "seed-write-" + threads,
+                ms -> {
+                  Document reply =
+                      seed.first()
+                          .call(
+                              new Document("op", "cycles")
+                                  .append("lock", nextLock("seed"))
+                                  .append("mode", "write")
+                                  .append("threads", threads)
+                                  .append("ms", ms)
+                                  .append("sleepTime", 1000));
+                  return new Throughput(
+                      Agent.longOf(reply, "ops"), Agent.longOf(reply, "ns") / 1e9, 0);
+                }));
+      }
+    }
+    int slices = Math.max(1, window / SLICE_MS);
+    Map<String, List<Double>> results =
+        rounds(variants, settings.rounds(), slices, window / slices);
+
+    List<List<String>> rows = new ArrayList<>();
+    for (int threads : List.of(1, 8)) {
+      List<Double> rawWrite = results.get("raw-write-" + threads);
+      List<Double> rawRead = results.get("raw-read-" + threads);
+      List<Double> replayWrite = results.get("replay-write-" + threads);
+      List<Double> replayRead = results.get("replay-read-" + threads);
+      rows.add(
+          cycleRow(
+              "mongo-lock-java write",
+              threads,
+              results.get("ours-write-" + threads),
+              rawWrite,
+              replayWrite,
+              true));
+      rows.add(cycleRow("raw driver, write-equivalent", threads, rawWrite, rawWrite, null, false));
+      rows.add(
+          cycleRow(
+              "raw driver replaying our write cycle's 2 commands",
+              threads,
+              replayWrite,
+              rawWrite,
+              null,
+              false));
+      rows.add(
+          cycleRow(
+              "mongo-lock-java read",
+              threads,
+              results.get("ours-read-" + threads),
+              rawRead,
+              replayRead,
+              true));
+      rows.add(cycleRow("raw driver, read-equivalent", threads, rawRead, rawRead, null, false));
+      rows.add(
+          cycleRow(
+              "raw driver replaying our read cycle's 2 commands",
+              threads,
+              replayRead,
+              rawRead,
+              null,
+              false));
+      rows.add(
+          cycleRow(
+              "ShedLock (exclusive)",
+              threads,
+              results.get("shedlock-" + threads),
+              rawWrite,
+              null,
+              false));
+      if (seed.available()) {
+        rows.add(
+            cycleRow(
+                "mongo-lock-node 2.0.0 write (Node, " + threads + " async loops)",
+                threads,
+                results.get("seed-write-" + threads),
+                rawWrite,
+                null,
+                false));
+      }
+    }
+    for (String mode : List.of("write", "read")) {
+      for (int threads : List.of(1, 8)) {
+        Spread ratio =
+            Spread.of(
+                Stats.ratios(
+                    results.get("ours-" + mode + "-" + threads),
+                    results.get("raw-" + mode + "-" + threads)));
+        summary.add(
+            List.of(
+                "Uncontended "
+                    + mode
+                    + " lock+unlock cycles/s ÷ raw driver, "
+                    + threads
+                    + (threads == 1 ? " thread" : " threads")
+                    + ", median (min–max) of "
+                    + ratio.n()
+                    + " rounds",
+                ratio.format(2),
+                verdict(ratio.median() >= 0.9, "goal ≥ 0.9")));
+      }
+    }
+    report.heading(3, "2. Uncontended lock+unlock cycles per second");
+    report.paragraph(
+        "Each thread on its own lock. "
+            + settings.rounds()
+            + " rounds after one unrecorded"
+            + " warm-up round; in each round every variant runs "
+            + slices
+            + " slices of "
+            + window / slices
+            + " ms, the variants taking turns slice by slice, so that the machine's noise falls on"
+            + " all of them alike; a round's figure is its cycles over its measured time. The raw"
+            + " driver runs the same number of single-document commands (upsert `updateOne` +"
+            + " `deleteOne`) on the same server. The replay rows send, through the raw driver's"
+            + " `runCommand`, the exact two commands one cycle of ours sent (captured by a command"
+            + " listener, lock ID replaced): what the lock's filters cost the server, without the"
+            + " library's client-side work. The seed's `sleepTime` is not reached when"
+            + " uncontended.");
+    report.table(
+        List.of(
+            "cycle",
+            "threads",
+            "cycles/s, median (min–max)",
+            "÷ raw driver, same round",
+            "÷ replay of its own commands, same round",
+            "goal"),
+        rows);
+  }
+
+  private Variant java(
+      String name, int threads, java.util.function.Function<String, IntFunction<Cycle>> workload) {
+    return new Variant(name, ms -> Workloads.measure(threads, workload.apply(nextLock(name)), ms));
+  }
+
+  private List<String> cycleRow(
+      String name,
+      int threads,
+      List<Double> values,
+      List<Double> raw,
+      List<Double> replay,
+      boolean goal) {
+    Spread ratio = Spread.of(Stats.ratios(values, raw));
+    return List.of(
+        name,
+        String.valueOf(threads),
+        Spread.of(values).format(0),
+        ratio.format(2),
+        replay == null ? "" : Spread.of(Stats.ratios(values, replay)).format(2),
+        goal ? verdict(ratio.median() >= 0.9, "goal ≥ 0.9") : "");
+  }
+}
