@@ -30,16 +30,15 @@ final class CommandCounts extends Part {
   /** Counts the commands a client sends to the benchmark database. */
   private static final class CommandCounter implements CommandListener {
     final Map<String, LongAdder> byName = new ConcurrentHashMap<>();
-    final List<BsonDocument> recent = Collections.synchronizedList(new ArrayList<>());
+
+    /** The commands sent since the last {@code clear()}: one cycle's, for the replay. */
+    final List<BsonDocument> lastCycle = Collections.synchronizedList(new ArrayList<>());
 
     @Override
     public void commandStarted(CommandStartedEvent event) {
       if (DATABASE.equals(event.getDatabaseName())) {
         byName.computeIfAbsent(event.getCommandName(), n -> new LongAdder()).increment();
-        recent.add(event.getCommand().clone());
-        if (recent.size() > 2) {
-          recent.remove(0);
-        }
+        lastCycle.add(event.getCommand().clone());
       }
     }
 
@@ -76,13 +75,14 @@ final class CommandCounts extends Part {
         }
         counter.byName.clear();
         for (int i = 0; i < n; i++) {
+          counter.lastCycle.clear();
           cycle.run();
         }
         double perCycle = counter.total() / (double) n;
         if (entry.getKey().startsWith("mongo-lock-java write")) {
-          run.recordedWrite = new Recorded(List.copyOf(counter.recent), writeLock + "-0");
+          run.recordedWrite = new Recorded(List.copyOf(counter.lastCycle), writeLock + "-0");
         } else if (entry.getKey().startsWith("mongo-lock-java read")) {
-          run.recordedRead = new Recorded(List.copyOf(counter.recent), readLock + "-0");
+          run.recordedRead = new Recorded(List.copyOf(counter.lastCycle), readLock + "-0");
         }
         boolean ours = entry.getKey().startsWith("mongo-lock-java");
         rows.add(

@@ -88,7 +88,9 @@ final class UncontendedCycles extends Part {
       rows.add(cycleRow("raw driver, write-equivalent", threads, rawWrite, rawWrite, null, false));
       rows.add(
           cycleRow(
-              "raw driver replaying our write cycle's 2 commands",
+              "raw driver replaying our write cycle's "
+                  + run.recordedWrite.commands().size()
+                  + " commands",
               threads,
               replayWrite,
               rawWrite,
@@ -105,7 +107,9 @@ final class UncontendedCycles extends Part {
       rows.add(cycleRow("raw driver, read-equivalent", threads, rawRead, rawRead, null, false));
       rows.add(
           cycleRow(
-              "raw driver replaying our read cycle's 2 commands",
+              "raw driver replaying our read cycle's "
+                  + run.recordedRead.commands().size()
+                  + " commands",
               threads,
               replayRead,
               rawRead,
@@ -164,7 +168,7 @@ final class UncontendedCycles extends Part {
             + " all of them alike; a round's figure is its cycles over its measured time. The raw"
             + " driver runs the same number of single-document commands (upsert `updateOne` +"
             + " `deleteOne`) on the same server. The replay rows send, through the raw driver's"
-            + " `runCommand`, the exact two commands one cycle of ours sent (captured by a command"
+            + " `runCommand`, the exact commands one cycle of ours sent (captured by a command"
             + " listener, lock ID replaced): what the lock's filters cost the server, without the"
             + " library's client-side work. The seed's `sleepTime` is not reached when"
             + " uncontended.");
