@@ -161,9 +161,9 @@ public final class BenchMain {
     section.paragraph(
         "Headline figures of the committed run ("
             + java.time.LocalDate.now(java.time.ZoneOffset.UTC)
-            + ", embedded server in the same JVM as the clients, on a shared 2-core machine; the"
-            + " embedded server is much slower than MongoDB, so absolute rates say little, ratios"
-            + " and command counts more):");
+            + "; the embedded server runs in the harness JVM and shares a busy 2-core machine"
+            + " with the clients, so absolute rates say little about a real deployment, and"
+            + " ratios come with their spread over rounds):");
     section.table(List.of("measure", "figure", "goal"), run.summary);
     section.paragraph("![hand-off latency](benchmarks/results/handoff-embedded.png)");
     return section.toString();

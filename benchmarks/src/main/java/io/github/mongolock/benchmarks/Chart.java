@@ -94,7 +94,8 @@ final class Chart {
     }
     g.setColor(Color.BLACK);
     g.drawRect(left, top, plotW, plotH);
-    g.drawString("latency, ms (log scale)", left + plotW / 2 - 60, top + plotH + 32);
+    g.drawString(
+        "latency, ms (log scale; 0.1 ms or less drawn at 0.1)", left + plotW / 2 - 140, top + plotH + 32);
     g.drawString("fraction", 10, top + plotH / 2);
 
     int series = 0;

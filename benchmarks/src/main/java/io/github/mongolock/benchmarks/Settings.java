@@ -38,7 +38,7 @@ record Settings(
         get("handoffRounds", quick ? 1 : 3),
         get("handoffSamples", quick ? 5 : 15),
         get("slowHandoffSamples", quick ? 1 : 5),
-        get("jmhRounds", quick ? 1 : 3),
+        get("jmhRounds", quick ? 1 : 5),
         get("commandCycles", 100),
         System.getProperty("bench.only", ""),
         Path.of(System.getProperty("bench.out", "results")));
