@@ -1,6 +1,7 @@
 package io.github.mongolock;
 
 import com.mongodb.MongoException;
+import com.mongodb.MongoInterruptedException;
 import io.github.mongolock.LockSite.ClientHolds;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -128,18 +129,22 @@ final class LockEngine {
           return true;
         }
         boolean downgrade = holds.writer == me;
+        holds.waitingReaders++;
         try {
           while (holds.busy
               || (!downgrade && (holds.writer != null || holds.waitingWriters > 0))) {
             if (!wait.await(site.changed)) {
+              holds.waitingReaders--;
               site.forgetIfIdle(clientID);
               return false;
             }
           }
         } catch (InterruptedException e) {
+          holds.waitingReaders--;
           site.forgetIfIdle(clientID);
           throw interrupted();
         }
+        holds.waitingReaders--;
         if (holds.dbRead) {
           holds.readHolds.put(me, 1);
           return true;
@@ -235,13 +240,20 @@ final class LockEngine {
         }
         sleep = Math.min(maxSleep, sleep * 2);
       }
+    } catch (MongoInterruptedException e) {
+      undoPossibleAcquire(mode);
+      throw interrupted();
     } catch (MongoException e) {
       throw new LockAcquisitionException(
           "error acquiring lock " + lockID + ": " + e.getMessage(), lockID, clientID, e);
     } finally {
       if (marked && !acquired) {
         try {
-          store.clearWriterWaiting();
+          uninterrupted(
+              () -> {
+                store.clearWriterWaiting();
+                return null;
+              });
         } catch (MongoException ignored) {
           // the mark lapses by itself after writerWaitingTtl
         }
@@ -282,6 +294,9 @@ final class LockEngine {
     for (int tries = 1; ; tries++) {
       try {
         return mode == LockMode.WRITE ? store.tryAcquireWrite() : store.tryAcquireRead();
+      } catch (MongoInterruptedException e) {
+        undoPossibleAcquire(mode);
+        throw interrupted();
       } catch (MongoException e) {
         if (LockStore.outcomeUnknown(e) && tries < ATTEMPTS_ON_LOST_REPLY) {
           pauseBeforeRetry(tries);
@@ -299,22 +314,14 @@ final class LockEngine {
   /** The last attempt may have been applied: release what it may have taken, if MongoDB lets us. */
   private void undoPossibleAcquire(LockMode mode) {
     try {
-      if (mode == LockMode.WRITE) {
-        store.releaseWrite();
-      } else {
-        store.releaseRead();
-      }
+      uninterrupted(mode == LockMode.WRITE ? store::releaseWrite : store::releaseRead);
     } catch (MongoException ignored) {
       // MongoDB is unreachable; the lock document still names this client, as it would after a crash
     }
   }
 
   private static void pauseBeforeRetry(int tries) {
-    try {
-      Thread.sleep(10L * tries);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10L * tries));
   }
 
   // ------------------------------------------------------------------------------- release
@@ -417,7 +424,7 @@ final class LockEngine {
     for (int tries = 1; ; tries++) {
       try {
         LockStore.Released released =
-            mode == LockMode.WRITE ? store.releaseWrite() : store.releaseRead();
+            uninterrupted(mode == LockMode.WRITE ? store::releaseWrite : store::releaseRead);
         if (released == LockStore.Released.NOT_HELD && !replyLost) {
           throw notHeld();
         }
@@ -431,6 +438,22 @@ final class LockEngine {
         }
         throw new LockReleaseException(
             "error releasing lock " + lockID + ": " + e.getMessage(), lockID, clientID, e);
+      }
+    }
+  }
+
+  /**
+   * Runs a release or clean-up with the interrupt flag cleared, then sets it again: the driver
+   * refuses to work on an interrupted thread, and a release in a finally block must not be lost
+   * because the thread was interrupted.
+   */
+  private static <T> T uninterrupted(java.util.function.Supplier<T> operation) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      return operation.get();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
   }

@@ -47,6 +47,8 @@ final class LockSite {
     final Map<Thread, Integer> readHolds = new IdentityHashMap<>();
     /** Local threads of this client waiting for the write lock (local writer preference). */
     int waitingWriters;
+    /** Local threads of this client waiting for the read lock. */
+    int waitingReaders;
     /** A MongoDB acquire or release of this client is in flight. */
     boolean busy;
     /** This client holds the write (read) lock in MongoDB. */
@@ -54,7 +56,8 @@ final class LockSite {
     boolean dbRead;
 
     boolean idle() {
-      return writer == null && readHolds.isEmpty() && waitingWriters == 0 && !busy && !dbWrite
+      return writer == null && readHolds.isEmpty() && waitingWriters == 0 && waitingReaders == 0
+          && !busy && !dbWrite
           && !dbRead;
     }
   }

@@ -43,11 +43,26 @@ public final class TestMongo {
   private final Kind kind;
   private final String uri;
   private final String description;
+  private final Runnable stop;
 
-  private TestMongo(Kind kind, String uri, String description) {
+  private TestMongo(Kind kind, String uri, String description, Runnable stop) {
     this.kind = kind;
     this.uri = uri;
     this.description = description;
+    this.stop = stop;
+  }
+
+  /**
+   * Stops the server this JVM started (the embedded server's threads would otherwise keep a
+   * program alive); nothing for {@code MONGODB_URI}. A later {@link #get()} starts a new one.
+   */
+  public static void shutdown() {
+    synchronized (TestMongo.class) {
+      if (instance != null) {
+        instance.stop.run();
+        instance = null;
+      }
+    }
   }
 
   /** The server for this JVM, started on first use and stopped when the JVM exits. */
@@ -69,7 +84,7 @@ public final class TestMongo {
   private static TestMongo start() {
     String configured = System.getProperty("MONGODB_URI", System.getenv("MONGODB_URI"));
     if (configured != null && !configured.isBlank()) {
-      return new TestMongo(Kind.URI, configured, "MONGODB_URI " + redact(configured));
+      return new TestMongo(Kind.URI, configured, "MONGODB_URI " + redact(configured), () -> {});
     }
     if (!"true".equalsIgnoreCase(System.getenv("MONGO_LOCK_NO_DOCKER")) && dockerAnswers()) {
       MongoDBContainer container = new MongoDBContainer("mongo:8.0");
@@ -78,7 +93,8 @@ public final class TestMongo {
       return new TestMongo(
           Kind.TESTCONTAINERS,
           container.getReplicaSetUrl(),
-          "Testcontainers mongo:8.0 at " + container.getReplicaSetUrl());
+          "Testcontainers mongo:8.0 at " + container.getReplicaSetUrl(),
+          container::stop);
     }
     MemoryBackend backend = new MemoryBackend();
     backend.enableOplog();
@@ -88,7 +104,8 @@ public final class TestMongo {
     Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
     String uri = "mongodb://127.0.0.1:" + address.getPort();
     return new TestMongo(
-        Kind.EMBEDDED, uri, "embedded mongo-java-server (in-process) at " + uri);
+        Kind.EMBEDDED, uri, "embedded mongo-java-server (in-process) at " + uri,
+        server::shutdownNow);
   }
 
   private static boolean dockerAnswers() {

@@ -1,0 +1,136 @@
+package io.github.mongolock;
+
+import com.mongodb.MongoSocketReadException;
+import com.mongodb.ServerAddress;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.Filters;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.bson.Document;
+
+/** Small helpers shared by the core tests. */
+final class LockTestSupport {
+
+  private static final AtomicInteger COLLECTIONS = new AtomicInteger();
+
+  private LockTestSupport() {}
+
+  /** A fresh, empty lock collection. */
+  static MongoCollection<Document> freshCollection(MongoDatabase db) {
+    return db.getCollection("locks" + COLLECTIONS.incrementAndGet());
+  }
+
+  /** Fast polling, so that tests wait little. */
+  static RWMutexOptions fast() {
+    return RWMutexOptions.builder()
+        .minSleepTime(Duration.ofMillis(1))
+        .sleepTime(Duration.ofMillis(10))
+        .build();
+  }
+
+  static Document stored(MongoCollection<Document> collection, String lockID) {
+    Document doc = collection.find(Filters.eq("lockID", lockID)).first();
+    if (doc != null) {
+      doc.remove("_id");
+    }
+    return doc;
+  }
+
+  /** Runs on a new thread, so that its holds belong to that thread. */
+  static <T> CompletableFuture<T> onThread(String name, Supplier<T> body) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                result.complete(body.get());
+              } catch (Throwable e) {
+                result.completeExceptionally(e);
+              }
+            },
+            name);
+    t.setDaemon(true);
+    t.start();
+    return result;
+  }
+
+  static CompletableFuture<Void> onThread(String name, Runnable body) {
+    return onThread(
+        name,
+        () -> {
+          body.run();
+          return null;
+        });
+  }
+
+  static <T> T await(Future<T> future) {
+    try {
+      return future.get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new AssertionError(e.getCause());
+    } catch (InterruptedException | TimeoutException e) {
+      throw new AssertionError("gave up waiting", e);
+    }
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /**
+   * A collection whose next {@code updateOne} or {@code deleteOne} is applied by MongoDB but whose
+   * reply never arrives: the caller sees a socket read error, as when a connection drops after
+   * the server has executed the command.
+   */
+  static final class LosingReplies {
+    final MongoCollection<Document> collection;
+    private final AtomicInteger repliesToLose = new AtomicInteger();
+    final AtomicInteger lost = new AtomicInteger();
+
+    @SuppressWarnings("unchecked")
+    LosingReplies(MongoCollection<Document> delegate) {
+      this.collection =
+          (MongoCollection<Document>)
+              Proxy.newProxyInstance(
+                  MongoCollection.class.getClassLoader(),
+                  new Class<?>[] {MongoCollection.class},
+                  (proxy, method, args) -> {
+                    Object result;
+                    try {
+                      result = method.invoke(delegate, args);
+                    } catch (InvocationTargetException e) {
+                      throw e.getCause();
+                    }
+                    String name = method.getName();
+                    if ((name.equals("updateOne") || name.equals("deleteOne"))
+                        && repliesToLose.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                      lost.incrementAndGet();
+                      throw new MongoSocketReadException(
+                          "simulated: connection dropped before the reply", new ServerAddress());
+                    }
+                    return result;
+                  });
+    }
+
+    void loseNextReplies(int n) {
+      repliesToLose.set(n);
+    }
+  }
+}
