@@ -2,6 +2,7 @@ package io.github.mongolock.aspect;
 
 import org.aspectj.lang.Aspects;
 import org.aspectj.lang.NoAspectBoundException;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -10,7 +11,11 @@ import org.springframework.context.annotation.Role;
 /** AspectJ mode: configures the woven {@link MongoLockAspect} singleton. */
 @Configuration(proxyBeanMethods = false)
 @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
-class AspectJMongoLocksConfiguration extends AbstractMongoLocksConfiguration {
+class AspectJMongoLocksConfiguration extends AbstractMongoLocksConfiguration
+    implements DisposableBean {
+
+  private MongoLockAspect aspect;
+  private LockedMethodInvoker invoker;
 
   @Bean
   @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
@@ -26,6 +31,15 @@ class AspectJMongoLocksConfiguration extends AbstractMongoLocksConfiguration {
           notWoven);
     }
     aspect.configure(mongoLockedMethodInvoker);
+    this.aspect = aspect;
+    this.invoker = mongoLockedMethodInvoker;
     return aspect;
+  }
+
+  @Override
+  public void destroy() {
+    if (aspect != null) {
+      aspect.release(invoker);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.github.mongolock.aspect;
 
+import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.BeanCreationException;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.context.annotation.AdviceMode;
+import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.util.ReflectionUtils;
 
 /**
@@ -26,6 +28,9 @@ final class LockedBeansValidator implements BeanPostProcessor {
           "org.springframework.transaction.annotation.Transactional",
           "jakarta.transaction.Transactional");
 
+  private static final List<Class<? extends Annotation>> LOCK_ANNOTATIONS =
+      List.of(WriteLocked.class, ReadLocked.class);
+
   private final LockedMethods lockedMethods;
   private final AdviceMode mode;
 
@@ -37,6 +42,9 @@ final class LockedBeansValidator implements BeanPostProcessor {
   @Override
   public Object postProcessAfterInitialization(Object bean, String beanName) {
     Class<?> targetClass = AopProxyUtils.ultimateTargetClass(bean);
+    if (!AnnotationUtils.isCandidateClass(targetClass, LOCK_ANNOTATIONS)) {
+      return bean;
+    }
     List<Method> annotated = new ArrayList<>();
     ReflectionUtils.doWithMethods(
         targetClass, annotated::add, m -> !m.isBridge() && LockedMethods.isAnnotated(m));

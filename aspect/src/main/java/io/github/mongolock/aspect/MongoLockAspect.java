@@ -41,8 +41,15 @@ public class MongoLockAspect {
     return invoker().invoke(signature.getMethod(), targetClass, call.getArgs(), call::proceed);
   }
 
-  void configure(LockedMethodInvoker invoker) {
+  synchronized void configure(LockedMethodInvoker invoker) {
     this.invoker = invoker;
+  }
+
+  /** Forgets {@code invoker} when its context closes, unless another context replaced it since. */
+  synchronized void release(LockedMethodInvoker invoker) {
+    if (this.invoker == invoker) {
+      this.invoker = null;
+    }
   }
 
   private LockedMethodInvoker invoker() {
