@@ -1,17 +1,18 @@
 package io.github.mongolock.aspect;
 
-import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.aop.framework.Advised;
 import org.springframework.aop.framework.AopProxyUtils;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.BeanCreationException;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.context.annotation.AdviceMode;
-import org.springframework.core.annotation.AnnotationUtils;
+import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 
 /**
@@ -28,9 +29,7 @@ final class LockedBeansValidator implements BeanPostProcessor {
           "org.springframework.transaction.annotation.Transactional",
           "jakarta.transaction.Transactional");
 
-  private static final List<Class<? extends Annotation>> LOCK_ANNOTATIONS =
-      List.of(WriteLocked.class, ReadLocked.class);
-
+  private final Set<Class<?>> unlockedClasses = ConcurrentHashMap.newKeySet();
   private final LockedMethods lockedMethods;
   private final AdviceMode mode;
 
@@ -42,16 +41,24 @@ final class LockedBeansValidator implements BeanPostProcessor {
   @Override
   public Object postProcessAfterInitialization(Object bean, String beanName) {
     Class<?> targetClass = AopProxyUtils.ultimateTargetClass(bean);
-    if (!AnnotationUtils.isCandidateClass(targetClass, LOCK_ANNOTATIONS)) {
+    if (unlockedClasses.contains(targetClass)) {
       return bean;
     }
     List<Method> annotated = new ArrayList<>();
     ReflectionUtils.doWithMethods(
         targetClass, annotated::add, m -> !m.isBridge() && LockedMethods.isAnnotated(m));
-    if (annotated.isEmpty()) {
+    List<String> problems = new ArrayList<>();
+    for (Class<?> type : ClassUtils.getAllInterfacesForClassAsSet(targetClass)) {
+      for (Method method : type.getMethods()) {
+        if (method.getDeclaringClass() == type && LockedMethods.isAnnotated(method)) {
+          problems.add(LockedMethods.interfaceAnnotationRefusal(method).getMessage());
+        }
+      }
+    }
+    if (annotated.isEmpty() && problems.isEmpty()) {
+      unlockedClasses.add(targetClass);
       return bean;
     }
-    List<String> problems = new ArrayList<>();
     for (Method method : annotated) {
       String problem = check(bean, targetClass, method);
       if (problem != null) {

@@ -72,10 +72,15 @@ final class LockedMethods {
   }
 
   private Object parse(Method method, Class<?> targetClass) {
-    Method specific = AopUtils.getMostSpecificMethod(method, targetClass);
+    // getUserClass: a CGLIB-enhanced class (a @Configuration class, say) overrides the method
+    // without its annotations.
+    Method specific = AopUtils.getMostSpecificMethod(method, ClassUtils.getUserClass(targetClass));
     WriteLocked write = specific.getAnnotation(WriteLocked.class);
     ReadLocked read = specific.getAnnotation(ReadLocked.class);
     if (write == null && read == null) {
+      if (isAnnotated(method) && method.getDeclaringClass().isInterface()) {
+        return interfaceAnnotationRefusal(method);
+      }
       return NOT_LOCKED;
     }
     String where = LockIdTemplate.describe(specific);
@@ -103,6 +108,19 @@ final class LockedMethods {
     } catch (IllegalArgumentException e) {
       return new IllegalStateException(annotation + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Annotations on interface methods are not inherited, in either advice mode (AspectJ's execution
+   * join points never see them); refusing them keeps a proxy from matching them and then running
+   * the method unlocked.
+   */
+  static IllegalStateException interfaceAnnotationRefusal(Method method) {
+    return new IllegalStateException(
+        (method.isAnnotationPresent(WriteLocked.class) ? "@WriteLocked" : "@ReadLocked")
+            + " on the interface method "
+            + LockIdTemplate.describe(method)
+            + " is not inherited by implementations: annotate the implementing method");
   }
 
   /** Parses a wait timeout such as "500ms", "10s", "PT1M" or "${app.wait}". */

@@ -1,5 +1,6 @@
 package io.github.mongolock.aspect;
 
+import java.lang.reflect.Method;
 import org.aspectj.lang.ProceedingJoinPoint;
 import org.aspectj.lang.annotation.Around;
 import org.aspectj.lang.annotation.Aspect;
@@ -35,10 +36,9 @@ public class MongoLockAspect {
       "execution(@io.github.mongolock.aspect.WriteLocked * *(..))"
           + " || execution(@io.github.mongolock.aspect.ReadLocked * *(..))")
   public Object lockAround(ProceedingJoinPoint call) throws Throwable {
-    MethodSignature signature = (MethodSignature) call.getSignature();
-    Object target = call.getTarget();
-    Class<?> targetClass = target != null ? target.getClass() : signature.getDeclaringType();
-    return invoker().invoke(signature.getMethod(), targetClass, call.getArgs(), call::proceed);
+    // The join point is the annotated method's own execution: no need to look for an override.
+    Method method = ((MethodSignature) call.getSignature()).getMethod();
+    return invoker().invoke(method, method.getDeclaringClass(), call.getArgs(), call::proceed);
   }
 
   synchronized void configure(LockedMethodInvoker invoker) {

@@ -58,6 +58,15 @@ class AnnotatedMethodsTest {
     }
   }
 
+  /** A full @Configuration class is itself a CGLIB subclass that overrides its methods. */
+  @Configuration
+  public static class LockedConfiguration {
+    @WriteLocked("configuration")
+    public <T> T locked(java.util.function.Supplier<T> body) {
+      return body.get();
+    }
+  }
+
   static MongoClient appClient;
   static final List<String> lockCommands = new CopyOnWriteArrayList<>();
   static AnnotationConfigApplicationContext context;
@@ -82,7 +91,8 @@ class AnnotatedMethodsTest {
     context =
         TestContexts.start(
             appClient.getDatabase(database.getName()), Map.of("app.lock", "configured-lock"),
-            Config.class);
+            Config.class,
+            LockedConfiguration.class);
     service = context.getBean(LockedService.class);
     probe = new LockProbe(database);
   }
@@ -97,6 +107,13 @@ class AnnotatedMethodsTest {
   @Test
   void theServiceIsProxied() {
     assertTrue(AopUtils.isAopProxy(service));
+  }
+
+  @Test
+  void methodsOfCglibEnhancedClassesAreLocked() {
+    LockedConfiguration configuration = context.getBean(LockedConfiguration.class);
+    assertEquals("write", configuration.locked(() -> probe.state("configuration")));
+    assertEquals("free", probe.state("configuration"));
   }
 
   @Test

@@ -108,6 +108,16 @@ class StartupChecksTest {
     public void cancel() {}
   }
 
+  public interface AnnotatedInterface {
+    @WriteLocked("orders")
+    void place();
+  }
+
+  public static class ImplementsAnnotatedInterface implements AnnotatedInterface {
+    @Override
+    public void place() {}
+  }
+
   public static class Valid {
     @WriteLocked("order-#{#order}-#{#p0}-#{#a0}")
     public void place(String order) {}
@@ -224,6 +234,15 @@ class StartupChecksTest {
         "NotOnInterface.cancel()",
         "JDK interface proxy",
         "proxyTargetClass = true");
+  }
+
+  @Test
+  void annotationsOnInterfaceMethodsAreRefused(MongoDatabase database) {
+    assertMentions(
+        startupFailure(database, ImplementsAnnotatedInterface.class),
+        "interface method",
+        "AnnotatedInterface.place()",
+        "annotate the implementing method");
   }
 
   @Configuration
