@@ -72,9 +72,8 @@ final class LockedMethods {
   }
 
   private Object parse(Method method, Class<?> targetClass) {
-    // getUserClass: a CGLIB-enhanced class (a @Configuration class, say) overrides the method
-    // without its annotations.
-    Method specific = AopUtils.getMostSpecificMethod(method, ClassUtils.getUserClass(targetClass));
+    // Also maps a CGLIB-enhanced class (a @Configuration class, say) to the user's class.
+    Method specific = AopUtils.getMostSpecificMethod(method, targetClass);
     WriteLocked write = specific.getAnnotation(WriteLocked.class);
     ReadLocked read = specific.getAnnotation(ReadLocked.class);
     if (write == null && read == null) {
