@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Flow;
 import java.util.concurrent.Future;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.core.DefaultParameterNameDiscoverer;
@@ -144,6 +145,7 @@ final class LockedMethods {
     Class<?> returns = method.getReturnType();
     if (Future.class.isAssignableFrom(returns)
         || CompletionStage.class.isAssignableFrom(returns)
+        || Flow.Publisher.class.isAssignableFrom(returns)
         || isReactive(returns)) {
       return "it returns "
           + returns.getSimpleName()
