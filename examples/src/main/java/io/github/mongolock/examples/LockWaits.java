@@ -20,6 +20,11 @@ final class LockWaits {
 
   private LockWaits() {}
 
+  static void reset() {
+    WAITED.reset();
+    MAX_WAIT_NANOS.set(0);
+  }
+
   static void start() {
     STARTED.set(System.nanoTime());
   }

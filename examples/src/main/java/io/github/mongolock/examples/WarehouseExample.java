@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.springframework.context.annotation.AnnotationConfigApplicationContext;
 import org.springframework.core.env.MapPropertySource;
@@ -30,11 +31,13 @@ import org.springframework.core.env.MapPropertySource;
  */
 public final class WarehouseExample {
 
-  static final int NODES = 3;
-  static final int THREADS_PER_NODE = 4;
-  static final int CALLS_PER_THREAD = 40;
   static final List<String> SKUS = List.of("apples", "pears", "plums");
 
+  private static final AtomicInteger DATABASES = new AtomicInteger();
+
+  private final int nodeCount;
+  private final int threadsPerNode;
+  private final int callsPerThread;
   private final LongAdder calls = new LongAdder();
   private final LongAdder overlaps = new LongAdder();
   private final LongAdder failures = new LongAdder();
@@ -44,7 +47,7 @@ public final class WarehouseExample {
         !(List.of(args).contains("--unshared-locks") || Boolean.getBoolean("example.unsharedLocks"));
     boolean excluded;
     try {
-      excluded = new WarehouseExample().run(sharedLocks);
+      excluded = new WarehouseExample(3, 4, 40).run(sharedLocks);
     } finally {
       TestMongo.shutdown();
     }
@@ -53,30 +56,38 @@ public final class WarehouseExample {
     }
   }
 
+  WarehouseExample(int nodeCount, int threadsPerNode, int callsPerThread) {
+    this.nodeCount = nodeCount;
+    this.threadsPerNode = threadsPerNode;
+    this.callsPerThread = callsPerThread;
+  }
+
   /** True when no call overlapped another and none failed. */
   boolean run(boolean sharedLocks) throws Exception {
     TestMongo mongo = TestMongo.get();
-    String database = "mongo_lock_example_" + ProcessHandle.current().pid();
+    String database =
+        "mongo_lock_example_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
     System.out.printf(
         "%d nodes x %d threads x %d calls on %s%s%n",
-        NODES,
-        THREADS_PER_NODE,
-        CALLS_PER_THREAD,
+        nodeCount,
+        threadsPerNode,
+        callsPerThread,
         mongo.description(),
         sharedLocks ? "" : ", each node with its OWN lock collection (--unshared-locks)");
 
     Shelf shelf = new Shelf();
+    LockWaits.reset();
     List<AnnotationConfigApplicationContext> nodes = new ArrayList<>();
-    ExecutorService threads = Executors.newFixedThreadPool(NODES * THREADS_PER_NODE);
+    ExecutorService threads = Executors.newFixedThreadPool(nodeCount * threadsPerNode);
     long start = System.nanoTime();
     try {
       List<Future<?>> work = new ArrayList<>();
-      for (int n = 1; n <= NODES; n++) {
+      for (int n = 1; n <= nodeCount; n++) {
         AnnotationConfigApplicationContext node = startNode("node-" + n, database, sharedLocks, shelf);
         nodes.add(node);
         StockService stock = node.getBean(StockService.class);
         TransferService transfers = node.getBean(TransferService.class);
-        for (int t = 0; t < THREADS_PER_NODE; t++) {
+        for (int t = 0; t < threadsPerNode; t++) {
           work.add(threads.submit(() -> callMany(stock, transfers)));
         }
       }
@@ -124,7 +135,7 @@ public final class WarehouseExample {
 
   private void callMany(StockService stock, TransferService transfers) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    for (int i = 0; i < CALLS_PER_THREAD; i++) {
+    for (int i = 0; i < callsPerThread; i++) {
       String sku = SKUS.get(random.nextInt(SKUS.size()));
       String other = SKUS.get(random.nextInt(SKUS.size()));
       LockWaits.start();
