@@ -2,7 +2,9 @@ package io.github.mongolock;
 
 import com.mongodb.client.MongoCollection;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiPredicate;
 import org.bson.Document;
@@ -51,6 +53,7 @@ public final class RWMutex {
   private final RWMutexOptions options;
   private final LockStore store;
   private final LockEngine engine;
+  private final List<LockLostListener> listeners = new CopyOnWriteArrayList<>();
 
   public RWMutex(MongoCollection<Document> collection, String lockID, String clientID) {
     this(collection, lockID, clientID, RWMutexOptions.defaults());
@@ -78,8 +81,8 @@ public final class RWMutex {
     this.clientID = clientID;
     this.options = options;
     this.store = new LockStore(collection, lockID, clientID, options);
-    String siteKey = collection.getNamespace().getFullName() + '\u0000' + lockID;
-    this.engine = new LockEngine(store, siteKey, lockID, clientID, options);
+    String siteKey = LockSite.keyOf(collection.getNamespace().getFullName(), lockID);
+    this.engine = new LockEngine(store, siteKey, lockID, clientID, options, listeners);
   }
 
   public String lockID() {
@@ -178,6 +181,49 @@ public final class RWMutex {
 
   public boolean isReadLockedByCurrentThread() {
     return engine.isReadLockedBy(Thread.currentThread());
+  }
+
+  /**
+   * True when the current thread holds the write or the read lock and the hold has not been lost.
+   * The two {@code is...LockedByCurrentThread} methods also answer false for a lost hold.
+   */
+  public boolean isHeld() {
+    return isWriteLockedByCurrentThread() || isReadLockedByCurrentThread();
+  }
+
+  // ------------------------------------------------------------------------------- leases
+
+  /**
+   * A fencing token for the current thread's write hold: strictly greater than every token issued
+   * before for this lock (by any client of this library, also after the lock document was deleted
+   * and recreated, and after a holder was evicted). Issued on first call per hold (two MongoDB
+   * commands: a counter increment and a check that the hold is still valid) and cached for the
+   * rest of the hold. Pass it with every write to the protected resource, which must reject a
+   * token smaller than the greatest it has seen.
+   *
+   * @throws IllegalStateException when the current thread does not hold the write lock
+   * @throws LockLostException when the hold was lost; no token is handed out then
+   */
+  public long fencingToken() {
+    return engine.fencingToken(Thread.currentThread());
+  }
+
+  /** Tells {@code listener} when a hold acquired through this instance is lost. */
+  public void addLockLostListener(LockLostListener listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  public void removeLockLostListener(LockLostListener listener) {
+    listeners.remove(listener);
+  }
+
+  /** Test hook: suspends (or resumes) the heartbeat of this mutex's leases, as if paused. */
+  void suspendHeartbeat(boolean suspend) {
+    store.lease().suspendRenewals(suspend);
+  }
+
+  LeaseKeeper leaseKeeper() {
+    return store.lease();
   }
 
   // ------------------------------------------------------------------------------- admin
@@ -330,6 +376,26 @@ public final class RWMutex {
     @Override
     public boolean isOpen() {
       return open.get();
+    }
+
+    @Override
+    public boolean isHeld() {
+      return open.get()
+          && (mode == LockMode.WRITE ? engine.isWriteLockedBy(owner) : engine.isReadLockedBy(owner));
+    }
+
+    @Override
+    public long fencingToken() {
+      if (mode != LockMode.WRITE) {
+        throw new IllegalStateException(
+            "fencing tokens are issued to writers; this is a read hold of " + lockID + " by "
+                + clientID);
+      }
+      if (!open.get()) {
+        throw new IllegalStateException("the write hold of " + lockID + " by " + clientID
+            + " was closed");
+      }
+      return engine.fencingToken(owner);
     }
 
     @Override

@@ -105,7 +105,7 @@ class AcquisitionSemanticsTest {
     assertTrue(e.getMessage().contains("lock_1"));
     assertTrue(flagAfter.get(), "interrupt flag set again");
     assertEquals("a", stored(locks, LOCK).get("writer"));
-    assertFalse(stored(locks, LOCK).containsKey("writerWaiting"));
+    assertFalse(stored(locks, LOCK).containsKey("writerWaiting"), "" + storedRaw(locks, LOCK));
     mutex("a").unlock();
     assertNull(stored(locks, LOCK));
     assertTrue(mutex("b").tryLock(), "nothing of b's was left held locally");
@@ -273,7 +273,7 @@ class AcquisitionSemanticsTest {
     mutex("r1").rUnlock();
     await(writer);
     assertEquals("w", stored(locks, LOCK).get("writer"));
-    assertFalse(stored(locks, LOCK).containsKey("writerWaiting"));
+    assertFalse(stored(locks, LOCK).containsKey("writerWaiting"), "" + storedRaw(locks, LOCK));
   }
 
   @Test
