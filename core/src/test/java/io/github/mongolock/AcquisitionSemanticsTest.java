@@ -6,6 +6,7 @@ import static io.github.mongolock.LockTestSupport.freshCollection;
 import static io.github.mongolock.LockTestSupport.onThread;
 import static io.github.mongolock.LockTestSupport.sleep;
 import static io.github.mongolock.LockTestSupport.stored;
+import static io.github.mongolock.LockTestSupport.storedRaw;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
