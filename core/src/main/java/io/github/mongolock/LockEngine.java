@@ -160,6 +160,9 @@ final class LockEngine {
         holds = site.client(clientID);
         Integer count = holds.readHolds.get(me);
         if (count != null) {
+          if (holds.lost) {
+            throw lost(holds);
+          }
           holds.readHolds.put(me, count + 1);
           return true;
         }
@@ -576,8 +579,9 @@ final class LockEngine {
         uninterrupted(() -> mode == LockMode.WRITE
             ? store.releaseWrite(keepLease, true)
             : store.releaseRead(keepLease, true));
-      } catch (MongoException ignored) {
-        // the entry expires with its lease; whoever needs the lock evicts it
+      } catch (RuntimeException ignored) {
+        // MongoDB unreachable (or the client closed): the entry has expired with its lease and
+        // whoever needs the lock evicts it
       }
       return List.of();
     }

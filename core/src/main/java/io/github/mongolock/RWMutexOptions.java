@@ -110,7 +110,8 @@ public final class RWMutexOptions {
     b.writerWaitingTtl = writerWaitingTtl;
     b.ensureIndex = ensureIndex;
     b.leaseTime = leaseTime;
-    b.renewInterval = renewInterval;
+    // a derived interval stays derived, so that a new leaseTime gets its own
+    b.renewInterval = renewInterval.equals(leaseTime.dividedBy(3)) ? null : renewInterval;
     b.writeConcern = writeConcern;
     b.readConcern = readConcern;
     return b;
