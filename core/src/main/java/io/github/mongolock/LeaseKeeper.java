@@ -77,7 +77,8 @@ final class LeaseKeeper {
     long interval = options.renewInterval().toNanos();
     long watchPeriod = Math.max(TimeUnit.MILLISECONDS.toNanos(5),
         Math.min(interval / 4, MAX_WATCH_PERIOD_NANOS));
-    HEARTBEAT.scheduleWithFixedDelay(this::renew, interval, interval, TimeUnit.NANOSECONDS);
+    // fixed rate: a slow renewal must not stretch the cadence the lease time relies on
+    HEARTBEAT.scheduleAtFixedRate(this::renew, interval, interval, TimeUnit.NANOSECONDS);
     WATCH.scheduleWithFixedDelay(this::watch, watchPeriod, watchPeriod, TimeUnit.NANOSECONDS);
   }
 
