@@ -277,8 +277,8 @@ final class LockEngine {
         }
         if (mode == LockMode.WRITE && options.writerPreference()
             && (!marked || now - lastMark >= markEvery)) {
+          marked = true; // before the call: an interrupted call may still have set the mark
           store.markWriterWaiting();
-          marked = true;
           lastMark = now;
         }
         if (mode == LockMode.READ && (lastTakeover == 0 || now - lastTakeover >= READ_TAKEOVER_EVERY_NANOS)) {
