@@ -33,9 +33,11 @@ import org.bson.Document;
  * survived; the others are lost.
  *
  * <p>A second thread watches the local estimate: a lease not confirmed (by an acquire or a
- * renewal, counted from the moment the command was sent, so never later than the server's stamp)
- * within {@code leaseTime} is declared lost, even when MongoDB cannot be reached at all. Losses are
- * handed to {@link LockEngine#leaseLost}.
+ * renewal, counted on this JVM's monotonic clock from the moment the command was sent, so never
+ * later than the server's stamp) within {@code leaseTime} minus one watch period is declared lost,
+ * even when MongoDB cannot be reached at all. The holder is therefore told no later than the
+ * server could consider the lease expired, whatever the offset between the clocks (only their
+ * rates must agree). Losses are handed to {@link LockEngine#leaseLost}.
  */
 final class LeaseKeeper {
 
@@ -49,6 +51,8 @@ final class LeaseKeeper {
   final String namespace;
   final Duration leaseTime;
   private final long leaseNanos;
+  /** The watch declares a lease lost this much before its local estimate runs out. */
+  private final long watchPeriodNanos;
   private volatile MongoCollection<Document> collection;
   private final ConcurrentHashMap<String, Held> held = new ConcurrentHashMap<>();
   private final AtomicInteger acquiresInFlight = new AtomicInteger();
@@ -77,6 +81,7 @@ final class LeaseKeeper {
     long interval = options.renewInterval().toNanos();
     long watchPeriod = Math.max(TimeUnit.MILLISECONDS.toNanos(5),
         Math.min(interval / 4, MAX_WATCH_PERIOD_NANOS));
+    this.watchPeriodNanos = watchPeriod;
     // fixed rate: a slow renewal must not stretch the cadence the lease time relies on
     HEARTBEAT.scheduleAtFixedRate(this::renew, interval, interval, TimeUnit.NANOSECONDS);
     WATCH.scheduleWithFixedDelay(this::watch, watchPeriod, watchPeriod, TimeUnit.NANOSECONDS);
@@ -204,10 +209,12 @@ final class LeaseKeeper {
 
   private void watch() {
     try {
+      // one watch period early, so that the holder is told before the server could evict it
       long now = System.nanoTime();
+      long limit = leaseNanos - watchPeriodNanos;
       for (Map.Entry<String, Held> e : held.entrySet()) {
-        if (now - e.getValue().confirmedNanos.get() >= leaseNanos) {
-          expire(e.getKey(), e.getValue(), confirmed -> now - confirmed >= leaseNanos,
+        if (now - e.getValue().confirmedNanos.get() >= limit) {
+          expire(e.getKey(), e.getValue(), confirmed -> now - confirmed >= limit,
               "its lease could not be renewed within the lease time of " + leaseTime.toMillis()
                   + " ms");
         }

@@ -15,7 +15,9 @@ import org.bson.Document;
  * one lock collection.
  *
  * <pre>
- * { lockID: "lock_1", writer: "client_1" | "", readers: ["client_2", ...], expiresAt?: ISODate }
+ * { lockID: "lock_1", writer: "client_1" | "", readers: ["client_2", ...], expiresAt?: ISODate,
+ *   holders: [{ c: "client_1", s: "&lt;session&gt;" }],              // leases (Node ignores them)
+ *   leases: { "&lt;session&gt;": { at: ISODate(server), ms: 30000 } }, fence?: 17 }
  * </pre>
  *
  * <h2>Rules</h2>
@@ -36,6 +38,24 @@ import org.bson.Document;
  *       already reading may re-enter. mongo-lock-node clients do not honour the mark.
  *   <li>Expiry: a lock whose {@code expiresAt} has passed (server clock) is free for this library's
  *       acquire, without waiting for MongoDB's TTL monitor.
+ *   <li>Leases: every holder of this library (the writer and each reader) has a lease of {@code
+ *       leaseTime}, stamped with the server's clock by the acquire itself and renewed every {@code
+ *       renewInterval} by the process's one heartbeat thread, with one command per lock collection
+ *       for all the locks the process holds. A waiting client evicts a holder whose lease has
+ *       expired by the server's clock ({@code $$NOW}), in a conditional update that fails if the
+ *       holder renewed meanwhile, then acquires. Holders without a lease (mongo-lock-node clients)
+ *       never expire, as in the seed. MongoDB's TTL monitor plays no part.
+ *   <li>Lost locks: a hold whose lease could not be renewed in time (MongoDB unreachable, process
+ *       paused) or that was evicted is lost: {@link LockLostListener}s are told, {@link
+ *       #isHeld()} and the handle's {@link LockHandle#isHeld()} answer false, and its unlock throws
+ *       {@link LockLostException} (while still releasing it locally). A running holder is told no
+ *       later than the server could consider the lease expired; a paused JVM only when it resumes,
+ *       which is what fencing tokens are for.
+ *   <li>Fencing: {@link #fencingToken()} gives the write hold a token greater than every token
+ *       issued before for the lock; the protected resource refuses writes with a smaller token
+ *       than it has seen, which stops a writer that was paused past its lease.
+ *   <li>Durability: every state change uses the options' write concern and every read their read
+ *       concern, {@code majority} by default, so an acknowledged acquire survives a failover.
  *   <li>A client ID found on the lock in MongoDB but held by no thread of this JVM (say, left by a
  *       previous run with the same client ID) is treated as held by this client, as in the seed:
  *       acquire re-enters it and unlock releases it.

@@ -71,11 +71,12 @@ class HeartbeatCommandCountTest {
       assertEquals(LOCKS, keeper.heldCount());
 
       commands.clear();
-      LockTestSupport.sleep(RENEW.multipliedBy(INTERVALS).toMillis() + RENEW.toMillis() / 2);
+      long window = RENEW.multipliedBy(INTERVALS).toMillis() + RENEW.toMillis() / 2;
+      LockTestSupport.sleep(window);
       List<String> seen = new ArrayList<>(commands);
       System.out.printf(
-          "[lease] %d locks acquired in %d ms; %d commands in %d renewal intervals: %s%n",
-          LOCKS, acquireMillis, seen.size(), INTERVALS, seen);
+          "[lease] %d locks acquired in %d ms; %d commands in %d ms (%.1f renewal intervals): %s%n",
+          LOCKS, acquireMillis, seen.size(), window, (double) window / RENEW.toMillis(), seen);
       assertTrue(seen.size() >= INTERVALS - 1 && seen.size() <= INTERVALS + 1,
           "about one command per interval: " + seen);
       assertTrue(seen.stream().allMatch(c -> c.equals("update mongo-lock-heartbeat")),
