@@ -130,6 +130,50 @@ class LeaseTest {
   }
 
   @Test
+  void stateChangesUseMajorityWriteConcernAndReadsMajorityReadConcernUnlessChosenOtherwise(
+      MongoDatabase db) {
+    List<org.bson.BsonDocument> sent = Collections.synchronizedList(new ArrayList<>());
+    CommandListener listener =
+        new CommandListener() {
+          @Override
+          public void commandStarted(CommandStartedEvent event) {
+            sent.add(event.getCommand().clone());
+          }
+        };
+    try (MongoClient client = TestMongo.get().newClient(listener)) {
+      MongoCollection<Document> viaListener =
+          client.getDatabase(db.getName()).getCollection(locks.getNamespace().getCollectionName());
+      RWMutex holder = new RWMutex(viaListener, LOCK, "holder", fast());
+      RWMutex contender = new RWMutex(viaListener, LOCK, "contender", fast());
+      holder.lock();
+      sent.clear();
+      assertFalse(contender.tryLock(), "held");
+      holder.fencingToken();
+      holder.unlock();
+      for (org.bson.BsonDocument command : sent) {
+        String name = command.getFirstKey();
+        if (Set.of("update", "delete", "findAndModify").contains(name)) {
+          assertEquals("majority", command.getDocument("writeConcern").getString("w").getValue(),
+              command.toJson());
+        } else if (name.equals("find")) {
+          assertEquals("majority",
+              command.getDocument("readConcern").getString("level").getValue(), command.toJson());
+        }
+      }
+      assertTrue(sent.stream().anyMatch(c -> c.getFirstKey().equals("find")),
+          "the contended path read the document: " + sent);
+
+      RWMutex relaxed = new RWMutex(viaListener, "relaxed", "holder",
+          fast().toBuilder().writeConcern(WriteConcern.W1).readConcern(ReadConcern.LOCAL).build());
+      sent.clear();
+      relaxed.lock();
+      relaxed.unlock();
+      assertTrue(sent.stream().allMatch(c -> c.getDocument("writeConcern").getInt32("w")
+          .getValue() == 1), "w:1 when chosen: " + sent);
+    }
+  }
+
+  @Test
   void heartbeatKeepsALiveHolderPastItsLease() {
     RWMutex holder = shortLease("holder");
     holder.lock();
