@@ -26,8 +26,17 @@ import org.bson.Document;
  *   <li>In MongoDB, per client ID: one conditional write per state change. A contended acquire
  *       polls with exponential backoff and jitter between {@code minSleepTime} and {@code
  *       sleepTime}; only one thread per lock and JVM polls at a time (the others wait for its
- *       turn), and a local release wakes the poller at once.
+ *       turn), and a local release wakes the poller at once. While polling it reads the document
+ *       now and then (every {@code min(250 ms, leaseTime / 10)}, and once for a single try) and
+ *       asks {@link LockStore#evictExpired} to remove holders whose leases look expired; the
+ *       eviction's filter decides with the server's clock.
  * </ol>
+ *
+ * <p>Leases: a granted MongoDB hold is recorded with the {@link LeaseKeeper} that renews it. When
+ * the keeper gives a lease up, {@link #leaseLost} marks the holds lost and calls the listeners;
+ * from then on the holds report not held, re-entry and {@link #fencingToken} throw {@link
+ * LockLostException}, and each unlock throws it too, after releasing locally and removing this
+ * process's expired entry from the document if it is still there.
  *
  * <p>A MongoDB operation whose reply may have been lost is sent again (the operations are
  * idempotent for their client); a release that then finds nothing to release has succeeded, and
