@@ -2,6 +2,7 @@ package io.github.mongolock;
 
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Condition;
@@ -66,7 +67,7 @@ final class LockSite {
     boolean lost;
     String lostReason;
     /** Told when the holds are lost: the listeners of the mutex that acquired them. */
-    java.util.List<LockLostListener> listeners = java.util.List.of();
+    List<LockLostListener> listeners = List.of();
     /** The fencing token issued to the current write hold, or 0. */
     long fencingToken;
 

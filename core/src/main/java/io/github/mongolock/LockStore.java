@@ -16,9 +16,12 @@ import com.mongodb.client.model.Updates;
 import com.mongodb.client.result.UpdateResult;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 
@@ -325,7 +328,7 @@ final class LockStore {
   }
 
   /** Runs an acquire and records the lease with the heartbeat when it was granted. */
-  private boolean leased(LockMode mode, java.util.function.BooleanSupplier acquire) {
+  private boolean leased(LockMode mode, BooleanSupplier acquire) {
     long sent = lease.acquireStarting();
     boolean granted = false;
     try {
@@ -370,8 +373,8 @@ final class LockStore {
       return false;
     }
     List<Document> entries = holderEntries(observed);
-    Set<String> affected = new java.util.LinkedHashSet<>();
-    Set<String> keep = new java.util.HashSet<>();
+    Set<String> affected = new LinkedHashSet<>();
+    Set<String> keep = new HashSet<>();
     for (Document entry : entries) {
       String client = String.valueOf(entry.get(HOLDER_CLIENT));
       if (expiredSessions.contains(String.valueOf(entry.get(HOLDER_SESSION)))) {
