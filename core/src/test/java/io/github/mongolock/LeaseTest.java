@@ -355,6 +355,26 @@ class LeaseTest {
     assertThrows(LockLostException.class, holder::unlock);
   }
 
+  @Test
+  void aWaiterWhoseClockIsBehindStillTriesTheEvictionAfterOneUnchangedLeaseTime() {
+    // The embedded server shares this JVM's clock, so skew is simulated in the document: the
+    // stamp lies an hour in this host's future, as if this host's clock were an hour behind.
+    Document doc =
+        new Document("lockID", LOCK)
+            .append("writer", "w")
+            .append("readers", List.of())
+            .append("holders", List.of(new Document("c", "w").append("s", "S1")))
+            .append("leases", new Document("S1", new Document("at",
+                new Date(System.currentTimeMillis() + 3_600_000)).append("ms", 300L)));
+    LockEngine.LeaseObserver patient = new LockEngine.LeaseObserver(true);
+    LockEngine.LeaseObserver single = new LockEngine.LeaseObserver(false);
+    assertEquals(Set.of(), patient.expired(doc), "not expired by this host's clock");
+    sleep(350);
+    assertEquals(Set.of("S1"), patient.expired(doc),
+        "the stamp did not change for a lease time: worth asking the server");
+    assertEquals(Set.of(), single.expired(doc), "a single try judges by this host's clock only");
+  }
+
   private Date leaseAt(String session) {
     Document doc = storedRaw(locks, LOCK);
     assertNotNull(doc);
