@@ -6,6 +6,7 @@ import static io.github.mongolock.LockTestSupport.freshCollection;
 import static io.github.mongolock.LockTestSupport.onThread;
 import static io.github.mongolock.LockTestSupport.sleep;
 import static io.github.mongolock.LockTestSupport.stored;
+import static io.github.mongolock.LockTestSupport.storedRaw;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -105,7 +106,7 @@ class AcquisitionSemanticsTest {
     assertTrue(e.getMessage().contains("lock_1"));
     assertTrue(flagAfter.get(), "interrupt flag set again");
     assertEquals("a", stored(locks, LOCK).get("writer"));
-    assertFalse(stored(locks, LOCK).containsKey("writerWaiting"));
+    assertFalse(stored(locks, LOCK).containsKey("writerWaiting"), "" + storedRaw(locks, LOCK));
     mutex("a").unlock();
     assertNull(stored(locks, LOCK));
     assertTrue(mutex("b").tryLock(), "nothing of b's was left held locally");
@@ -273,7 +274,7 @@ class AcquisitionSemanticsTest {
     mutex("r1").rUnlock();
     await(writer);
     assertEquals("w", stored(locks, LOCK).get("writer"));
-    assertFalse(stored(locks, LOCK).containsKey("writerWaiting"));
+    assertFalse(stored(locks, LOCK).containsKey("writerWaiting"), "" + storedRaw(locks, LOCK));
   }
 
   @Test
