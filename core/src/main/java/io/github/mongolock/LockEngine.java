@@ -3,8 +3,16 @@ package io.github.mongolock;
 import com.mongodb.MongoException;
 import com.mongodb.MongoInterruptedException;
 import io.github.mongolock.LockSite.ClientHolds;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.bson.Document;
 
 /**
  * Waiting, re-entry and hand-off for one {@link RWMutex}; the rules of who may hold the lock live
@@ -18,8 +26,17 @@ import java.util.concurrent.TimeUnit;
  *   <li>In MongoDB, per client ID: one conditional write per state change. A contended acquire
  *       polls with exponential backoff and jitter between {@code minSleepTime} and {@code
  *       sleepTime}; only one thread per lock and JVM polls at a time (the others wait for its
- *       turn), and a local release wakes the poller at once.
+ *       turn), and a local release wakes the poller at once. While polling it reads the document
+ *       now and then (every {@code min(250 ms, leaseTime / 10)}, and once for a single try) and
+ *       asks {@link LockStore#evictExpired} to remove holders whose leases look expired; the
+ *       eviction's filter decides with the server's clock.
  * </ol>
+ *
+ * <p>Leases: a granted MongoDB hold is recorded with the {@link LeaseKeeper} that renews it. When
+ * the keeper gives a lease up, {@link #leaseLost} marks the holds lost and calls the listeners;
+ * from then on the holds report not held, re-entry and {@link #fencingToken} throw {@link
+ * LockLostException}, and each unlock throws it too, after releasing locally and removing this
+ * process's expired entry from the document if it is still there.
  *
  * <p>A MongoDB operation whose reply may have been lost is sent again (the operations are
  * idempotent for their client); a release that then finds nothing to release has succeeded, and
@@ -35,14 +52,21 @@ final class LockEngine {
   private final String lockID;
   private final String clientID;
   private final RWMutexOptions options;
+  private final List<LockLostListener> listeners;
+  /** How often a waiting acquire reads the document to look for expired leases. */
+  private final long evictionCheckNanos;
 
   LockEngine(LockStore store, String siteKey, String lockID, String clientID,
-      RWMutexOptions options) {
+      RWMutexOptions options, List<LockLostListener> listeners) {
     this.store = store;
     this.siteKey = siteKey;
     this.lockID = lockID;
     this.clientID = clientID;
     this.options = options;
+    this.listeners = listeners;
+    this.evictionCheckNanos =
+        Math.max(options.sleepTime().toNanos(),
+            Math.min(READ_TAKEOVER_EVERY_NANOS, options.leaseTime().toNanos() / 10));
   }
 
   // ------------------------------------------------------------------------------- acquire
@@ -56,6 +80,9 @@ final class LockEngine {
       try {
         holds = site.client(clientID);
         if (holds.writer == me) {
+          if (holds.lost) {
+            throw lost(holds);
+          }
           holds.writeHolds++;
           return true;
         }
@@ -91,6 +118,7 @@ final class LockEngine {
         site.mutex.unlock();
       }
       boolean acquired = false;
+      List<Runnable> notices = List.of();
       try {
         acquired = acquireInMongo(site, LockMode.WRITE, wait);
       } finally {
@@ -100,6 +128,8 @@ final class LockEngine {
           if (acquired) {
             holds.writeHolds = 1;
             holds.dbWrite = true;
+            holds.fencingToken = 0;
+            notices = granted(holds, LockMode.WRITE);
           } else {
             holds.writer = null;
             site.forgetIfIdle(clientID);
@@ -108,11 +138,25 @@ final class LockEngine {
         } finally {
           site.mutex.unlock();
         }
+        notices.forEach(Runnable::run);
       }
       return acquired;
     } finally {
       site.leave();
     }
+  }
+
+  /**
+   * Caller holds the site's mutex: records the lease of a granted MongoDB hold. If the heartbeat
+   * already gave up the document's lease while the acquire was answered, the hold is lost at once.
+   */
+  private List<Runnable> granted(ClientHolds holds, LockMode mode) {
+    holds.lease = store.lease();
+    holds.listeners = listeners;
+    if (!holds.lost && !store.lease().tracks(lockID)) {
+      return markLost(holds, "its lease expired while it was being acquired");
+    }
+    return List.of();
   }
 
   boolean acquireRead(Wait wait) {
@@ -125,6 +169,9 @@ final class LockEngine {
         holds = site.client(clientID);
         Integer count = holds.readHolds.get(me);
         if (count != null) {
+          if (holds.lost) {
+            throw lost(holds);
+          }
           holds.readHolds.put(me, count + 1);
           return true;
         }
@@ -132,6 +179,7 @@ final class LockEngine {
         holds.waitingReaders++;
         try {
           while (holds.busy
+              || (holds.lost && !downgrade)
               || (!downgrade && (holds.writer != null || holds.waitingWriters > 0))) {
             if (!wait.await(site.changed)) {
               holds.waitingReaders--;
@@ -145,6 +193,9 @@ final class LockEngine {
           throw interrupted();
         }
         holds.waitingReaders--;
+        if (holds.lost) {
+          throw lost(holds); // a downgrade of a lost write hold
+        }
         if (holds.dbRead) {
           holds.readHolds.put(me, 1);
           return true;
@@ -154,6 +205,7 @@ final class LockEngine {
         site.mutex.unlock();
       }
       boolean acquired = false;
+      List<Runnable> notices = List.of();
       try {
         acquired = acquireInMongo(site, LockMode.READ, wait);
       } finally {
@@ -163,6 +215,7 @@ final class LockEngine {
           if (acquired) {
             holds.dbRead = true;
             holds.readHolds.put(me, 1);
+            notices = granted(holds, LockMode.READ);
           } else {
             site.forgetIfIdle(clientID);
           }
@@ -170,6 +223,7 @@ final class LockEngine {
         } finally {
           site.mutex.unlock();
         }
+        notices.forEach(Runnable::run);
       }
       return acquired;
     } finally {
@@ -186,7 +240,15 @@ final class LockEngine {
       return true;
     }
     if (wait.isOnce()) {
-      return false;
+      // one look for holders whose leases have expired by this host's clock
+      try {
+        return evictExpired(new LeaseObserver(false)) && attempt(mode);
+      } catch (MongoInterruptedException e) {
+        throw interrupted();
+      } catch (MongoException e) {
+        throw new LockAcquisitionException(
+            "error acquiring lock " + lockID + ": " + e.getMessage(), lockID, clientID, e);
+      }
     }
     boolean waitedForTurn = false;
     site.mutex.lock();
@@ -215,12 +277,21 @@ final class LockEngine {
       long markEvery = options.writerWaitingTtl().toNanos() / 3;
       long lastMark = 0;
       long lastTakeover = 0;
+      long lastEvictionCheck = 0;
+      LeaseObserver observer = new LeaseObserver(true);
       while (true) {
         long now = System.nanoTime();
+        if (lastEvictionCheck == 0 || now - lastEvictionCheck >= evictionCheckNanos) {
+          lastEvictionCheck = now;
+          if (evictExpired(observer) && attempt(mode)) {
+            acquired = true;
+            return true;
+          }
+        }
         if (mode == LockMode.WRITE && options.writerPreference()
             && (!marked || now - lastMark >= markEvery)) {
+          marked = true; // before the call: an interrupted call may still have set the mark
           store.markWriterWaiting();
-          marked = true;
           lastMark = now;
         }
         if (mode == LockMode.READ && (lastTakeover == 0 || now - lastTakeover >= READ_TAKEOVER_EVERY_NANOS)) {
@@ -265,6 +336,57 @@ final class LockEngine {
       } finally {
         site.mutex.unlock();
       }
+    }
+  }
+
+  /** Reads the document and evicts holders whose leases look expired; true when it changed. */
+  private boolean evictExpired(LeaseObserver observer) {
+    Document doc = store.read();
+    if (doc == null) {
+      return false;
+    }
+    Set<String> expired = observer.expired(doc);
+    return !expired.isEmpty() && store.evictExpired(doc, expired);
+  }
+
+  /**
+   * Which sessions' leases on a document look expired from here. Only a hint: the eviction's own
+   * filter decides with the server's clock. A lease looks expired when its end is past by this
+   * host's clock, or (when patient, so that a skewed clock cannot delay a takeover) when its stamp
+   * has not changed for a whole lease time as measured here.
+   */
+  static final class LeaseObserver {
+    private final boolean patient;
+    private final Map<String, long[]> seen = new HashMap<>();
+
+    LeaseObserver(boolean patient) {
+      this.patient = patient;
+    }
+
+    Set<String> expired(Document doc) {
+      Set<String> result = new HashSet<>();
+      Object leases = doc.get(LockStore.LEASES);
+      long nowNanos = System.nanoTime();
+      long nowMillis = System.currentTimeMillis();
+      for (Document entry : LockStore.holderEntries(doc)) {
+        String session = String.valueOf(entry.get(LockStore.HOLDER_SESSION));
+        Object lease = leases instanceof Document d ? d.get(session) : null;
+        if (!(lease instanceof Document l) || !(l.get("at") instanceof Date at)
+            || !(l.get("ms") instanceof Number ms)) {
+          result.add(session); // an entry without a lease stamp counts as expired
+          continue;
+        }
+        long[] first = seen.get(session);
+        if (first == null || first[0] != at.getTime()) {
+          first = new long[] {at.getTime(), nowNanos};
+          seen.put(session, first);
+        }
+        if (at.getTime() + ms.longValue() <= nowMillis
+            || (patient && nowNanos - first[1] >= TimeUnit.MILLISECONDS.toNanos(ms.longValue()))) {
+          result.add(session);
+        }
+      }
+      return result;
     }
   }
 
@@ -330,6 +452,8 @@ final class LockEngine {
     LockSite site = LockSite.enter(siteKey);
     try {
       ClientHolds holds;
+      boolean wasLost;
+      boolean keepLease;
       site.mutex.lock();
       try {
         holds = site.clients.get(clientID);
@@ -337,18 +461,26 @@ final class LockEngine {
           // No thread of this JVM holds it for this client: the seed's behaviour, release what
           // MongoDB says this client holds (for example after a restart with the same client ID).
           holds = null;
+          wasLost = false;
+          keepLease = false;
         } else if (holds.writer != owner || holds.writeHolds == 0) {
           throw notHeld();
         } else if (--holds.writeHolds > 0) {
+          if (holds.lost) {
+            throw lost(holds);
+          }
           return;
         } else {
           holds.busy = true;
+          wasLost = holds.lost;
+          keepLease = holds.dbRead;
         }
       } finally {
         site.mutex.unlock();
       }
+      List<Runnable> notices = List.of();
       try {
-        releaseInMongo(LockMode.WRITE);
+        notices = releaseInMongo(site, holds, LockMode.WRITE, wasLost, keepLease);
       } finally {
         if (holds != null) {
           site.mutex.lock();
@@ -356,13 +488,16 @@ final class LockEngine {
             holds.busy = false;
             holds.writer = null;
             holds.dbWrite = false;
-            site.releases++;
-            site.forgetIfIdle(clientID);
-            site.changed.signalAll();
+            holds.fencingToken = 0;
+            afterRelease(site, holds);
           } finally {
             site.mutex.unlock();
           }
         }
+        notices.forEach(Runnable::run);
+      }
+      if (wasLost) {
+        throw lost(holds);
       }
     } finally {
       site.leave();
@@ -373,11 +508,15 @@ final class LockEngine {
     LockSite site = LockSite.enter(siteKey);
     try {
       ClientHolds holds;
+      boolean wasLost;
+      boolean keepLease;
       site.mutex.lock();
       try {
         holds = site.clients.get(clientID);
         if (holds == null || (holds.readHolds.isEmpty() && !holds.dbRead && !holds.busy)) {
           holds = null; // as in releaseWrite: no local reader, ask MongoDB
+          wasLost = false;
+          keepLease = false;
         } else {
           Integer count = holds.readHolds.get(owner);
           if (count == null) {
@@ -386,50 +525,105 @@ final class LockEngine {
           }
           if (count > 1) {
             holds.readHolds.put(owner, count - 1);
+            if (holds.lost) {
+              throw lost(holds);
+            }
             return;
           }
           holds.readHolds.remove(owner);
           if (!holds.readHolds.isEmpty()) {
             site.changed.signalAll();
+            if (holds.lost) {
+              throw lost(holds);
+            }
             return;
           }
           holds.busy = true;
+          wasLost = holds.lost;
+          keepLease = holds.dbWrite;
         }
       } finally {
         site.mutex.unlock();
       }
+      List<Runnable> notices = List.of();
       try {
-        releaseInMongo(LockMode.READ);
+        notices = releaseInMongo(site, holds, LockMode.READ, wasLost, keepLease);
       } finally {
         if (holds != null) {
           site.mutex.lock();
           try {
             holds.busy = false;
             holds.dbRead = false;
-            site.releases++;
-            site.forgetIfIdle(clientID);
-            site.changed.signalAll();
+            afterRelease(site, holds);
           } finally {
             site.mutex.unlock();
           }
         }
+        notices.forEach(Runnable::run);
+      }
+      if (wasLost) {
+        throw lost(holds);
       }
     } finally {
       site.leave();
     }
   }
 
-  private void releaseInMongo(LockMode mode) {
+  /** Caller holds the site's mutex. */
+  private void afterRelease(LockSite site, ClientHolds holds) {
+    if (!holds.dbWrite && !holds.dbRead) {
+      holds.lost = false;
+      holds.lostReason = null;
+    }
+    site.releases++;
+    site.forgetIfIdle(clientID);
+    site.changed.signalAll();
+  }
+
+  /**
+   * Releases in MongoDB. A lost hold is only cleaned up (where this process's lease entry is still
+   * there), best effort; the caller throws {@link LockLostException}. A leased hold that MongoDB no
+   * longer shows was lost too: returns the notices to give and throws {@link LockLostException}.
+   */
+  private List<Runnable> releaseInMongo(LockSite site, ClientHolds holds, LockMode mode,
+      boolean wasLost, boolean keepLease) {
+    if (wasLost) {
+      try {
+        uninterrupted(() -> mode == LockMode.WRITE
+            ? store.releaseWrite(keepLease, true)
+            : store.releaseRead(keepLease, true));
+      } catch (RuntimeException ignored) {
+        // MongoDB unreachable (or the client closed): the entry has expired with its lease and
+        // whoever needs the lock evicts it
+      }
+      return List.of();
+    }
     boolean replyLost = false;
     for (int tries = 1; ; tries++) {
       try {
         LockStore.Released released =
-            uninterrupted(mode == LockMode.WRITE ? store::releaseWrite : store::releaseRead);
+            uninterrupted(() -> mode == LockMode.WRITE
+                ? store.releaseWrite(keepLease, false)
+                : store.releaseRead(keepLease, false));
         if (released == LockStore.Released.NOT_HELD && !replyLost) {
-          throw notHeld();
+          if (holds == null) {
+            throw notHeld();
+          }
+          // held with a lease, but MongoDB no longer lists this client: evicted or overridden
+          site.mutex.lock();
+          List<Runnable> notices;
+          try {
+            notices = markLost(holds,
+                "MongoDB no longer lists this client as a holder (its lease expired and another"
+                    + " client evicted it, or its writer was overridden)");
+          } finally {
+            site.mutex.unlock();
+          }
+          notices.forEach(Runnable::run);
+          throw lost(holds);
         }
         // NOT_HELD after a lost reply: the lost attempt did release it.
-        return;
+        return List.of();
       } catch (MongoException e) {
         if (LockStore.outcomeUnknown(e) && tries < ATTEMPTS_ON_LOST_REPLY) {
           replyLost = true;
@@ -439,6 +633,112 @@ final class LockEngine {
         throw new LockReleaseException(
             "error releasing lock " + lockID + ": " + e.getMessage(), lockID, clientID, e);
       }
+    }
+  }
+
+  // ------------------------------------------------------------------------------- leases
+
+  /**
+   * Called by the heartbeat when it gave up this process's lease on a lock document: every client
+   * of this JVM holding the lock under that lease has lost it.
+   */
+  static void leaseLost(LeaseKeeper keeper, String lockID, String reason) {
+    LockSite site = LockSite.enter(LockSite.keyOf(keeper.namespace, lockID));
+    List<Runnable> notices = new ArrayList<>();
+    try {
+      site.mutex.lock();
+      try {
+        for (ClientHolds holds : site.clients.values()) {
+          if (holds.lease == keeper && (holds.dbWrite || holds.dbRead)) {
+            notices.addAll(markLost(holds, reason));
+          }
+        }
+        site.changed.signalAll();
+      } finally {
+        site.mutex.unlock();
+      }
+    } finally {
+      site.leave();
+    }
+    notices.forEach(Runnable::run);
+  }
+
+  /**
+   * Caller holds the site's mutex: marks the holds lost and returns the listener calls to make
+   * once the mutex is released.
+   */
+  private static List<Runnable> markLost(ClientHolds holds, String reason) {
+    if (holds.lost) {
+      return List.of();
+    }
+    holds.lost = true;
+    holds.lostReason = reason;
+    List<Runnable> notices = new ArrayList<>();
+    String lockID = holds.lockID;
+    String clientID = holds.clientID;
+    for (LockMode mode : LockMode.values()) {
+      if (mode == LockMode.WRITE ? holds.dbWrite : holds.dbRead) {
+        for (LockLostListener listener : holds.listeners) {
+          notices.add(
+              () -> {
+                try {
+                  listener.lockLost(lockID, clientID, mode);
+                } catch (RuntimeException ignored) {
+                  // a listener's failure must not stop the others, nor the heartbeat
+                }
+              });
+        }
+      }
+    }
+    return notices;
+  }
+
+  /** The current write hold's fencing token, issued on first call. */
+  long fencingToken(Thread owner) {
+    LockSite site = LockSite.enter(siteKey);
+    try {
+      ClientHolds holds;
+      site.mutex.lock();
+      try {
+        holds = site.clients.get(clientID);
+        if (holds == null || holds.writer != owner || holds.writeHolds == 0) {
+          throw new IllegalStateException(
+              "no fencing token: the thread does not hold the write lock " + lockID
+                  + " (client: " + clientID + ")");
+        }
+        if (holds.lost) {
+          throw lost(holds);
+        }
+        if (holds.fencingToken > 0) {
+          return holds.fencingToken;
+        }
+      } finally {
+        site.mutex.unlock();
+      }
+      long token;
+      try {
+        token = uninterrupted(store::issueFencingToken);
+      } catch (MongoException e) {
+        throw new LockAcquisitionException(
+            "error issuing a fencing token for lock " + lockID + ": " + e.getMessage(), lockID,
+            clientID, e);
+      }
+      List<Runnable> notices = List.of();
+      site.mutex.lock();
+      try {
+        if (token > 0 && !holds.lost) {
+          holds.fencingToken = token;
+          return token;
+        }
+        notices = markLost(holds, "no fencing token: the write hold is no longer valid in MongoDB"
+            + " (its lease expired by the server's clock, or another client evicted it)");
+      } finally {
+        site.mutex.unlock();
+        notices.forEach(Runnable::run);
+      }
+      throw lost(holds);
+    } finally {
+      site.leave();
     }
   }
 
@@ -474,7 +774,7 @@ final class LockEngine {
       site.mutex.lock();
       try {
         ClientHolds holds = site.clients.get(clientID);
-        if (holds == null) {
+        if (holds == null || holds.lost) {
           return false;
         }
         return mode == LockMode.WRITE
@@ -491,6 +791,13 @@ final class LockEngine {
   private LockNotHeldException notHeld() {
     return new LockNotHeldException(
         "lock " + lockID + " not currently held by client: " + clientID, lockID, clientID, null);
+  }
+
+  private LockLostException lost(ClientHolds holds) {
+    return new LockLostException(
+        "lock " + lockID + " was lost by client: " + clientID + " ("
+            + (holds.lostReason == null ? "lease expired" : holds.lostReason) + ")",
+        lockID, clientID, null);
   }
 
   private LockInterruptedException interrupted() {

@@ -24,7 +24,29 @@ public interface LockHandle extends AutoCloseable {
   /** True until {@link #close()} has run. */
   boolean isOpen();
 
-  /** Releases this hold; throws like {@link RWMutex#unlock()} when MongoDB fails. */
+  /**
+   * True while this hold is open and has not been lost (its lease expired before it could be
+   * renewed, or another client evicted it). A lost hold still has to be closed; close then throws
+   * {@link LockLostException}.
+   */
+  default boolean isHeld() {
+    return isOpen();
+  }
+
+  /**
+   * The fencing token of this write hold (see {@link RWMutex#fencingToken()}).
+   *
+   * @throws IllegalStateException for a read hold or a closed handle
+   * @throws LockLostException when the hold was lost
+   */
+  default long fencingToken() {
+    throw new UnsupportedOperationException("no fencing tokens for " + this);
+  }
+
+  /**
+   * Releases this hold; throws like {@link RWMutex#unlock()} when MongoDB fails, and {@link
+   * LockLostException} when the hold had been lost.
+   */
   @Override
   void close();
 }

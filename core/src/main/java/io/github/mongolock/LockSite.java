@@ -2,6 +2,7 @@ package io.github.mongolock;
 
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Condition;
@@ -39,6 +40,14 @@ final class LockSite {
 
   /** Local holds of one client ID. */
   static final class ClientHolds {
+    final String lockID;
+    final String clientID;
+
+    ClientHolds(String lockID, String clientID) {
+      this.lockID = lockID;
+      this.clientID = clientID;
+    }
+
     /** The thread that holds or is acquiring the write lock. */
     Thread writer;
     /** Re-entry count of {@link #writer}; 0 while it is still acquiring. */
@@ -54,6 +63,15 @@ final class LockSite {
     /** This client holds the write (read) lock in MongoDB. */
     boolean dbWrite;
     boolean dbRead;
+    /** The leases under which the MongoDB holds were taken. */
+    LeaseKeeper lease;
+    /** The MongoDB holds were lost (lease expired or evicted); every unlock of them throws. */
+    boolean lost;
+    String lostReason;
+    /** Told when the holds are lost: the listeners of the mutex that acquired them. */
+    List<LockLostListener> listeners = List.of();
+    /** The fencing token issued to the current write hold, or 0. */
+    long fencingToken;
 
     boolean idle() {
       return writer == null && readHolds.isEmpty() && waitingWriters == 0 && waitingReaders == 0
@@ -91,6 +109,11 @@ final class LockSite {
         });
   }
 
+  /** The registry key of a lock. */
+  static String keyOf(String namespace, String lockID) {
+    return namespace + '\u0000' + lockID;
+  }
+
   /** Number of sites in the registry (for tests of the clean-up). */
   static int registered() {
     return SITES.size();
@@ -98,7 +121,11 @@ final class LockSite {
 
   /** Caller holds mutex. */
   ClientHolds client(String clientID) {
-    return clients.computeIfAbsent(clientID, id -> new ClientHolds());
+    return clients.computeIfAbsent(clientID, id -> new ClientHolds(lockID(), id));
+  }
+
+  private String lockID() {
+    return key.substring(key.indexOf('\u0000') + 1);
   }
 
   /** Caller holds mutex: forgets a client that holds and waits for nothing. */

@@ -2,7 +2,9 @@ package io.github.mongolock;
 
 import com.mongodb.client.MongoCollection;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiPredicate;
 import org.bson.Document;
@@ -13,7 +15,9 @@ import org.bson.Document;
  * one lock collection.
  *
  * <pre>
- * { lockID: "lock_1", writer: "client_1" | "", readers: ["client_2", ...], expiresAt?: ISODate }
+ * { lockID: "lock_1", writer: "client_1" | "", readers: ["client_2", ...], expiresAt?: ISODate,
+ *   holders: [{ c: "client_1", s: "&lt;session&gt;" }],              // leases (Node ignores them)
+ *   leases: { "&lt;session&gt;": { at: ISODate(server), ms: 30000 } }, fence?: 17 }
  * </pre>
  *
  * <h2>Rules</h2>
@@ -34,6 +38,24 @@ import org.bson.Document;
  *       already reading may re-enter. mongo-lock-node clients do not honour the mark.
  *   <li>Expiry: a lock whose {@code expiresAt} has passed (server clock) is free for this library's
  *       acquire, without waiting for MongoDB's TTL monitor.
+ *   <li>Leases: every holder of this library (the writer and each reader) has a lease of {@code
+ *       leaseTime}, stamped with the server's clock by the acquire itself and renewed every {@code
+ *       renewInterval} by the process's one heartbeat thread, with one command per lock collection
+ *       for all the locks the process holds. A waiting client evicts a holder whose lease has
+ *       expired by the server's clock ({@code $$NOW}), in a conditional update that fails if the
+ *       holder renewed meanwhile, then acquires. Holders without a lease (mongo-lock-node clients)
+ *       never expire, as in the seed. MongoDB's TTL monitor plays no part.
+ *   <li>Lost locks: a hold whose lease could not be renewed in time (MongoDB unreachable, process
+ *       paused) or that was evicted is lost: {@link LockLostListener}s are told, {@link
+ *       #isHeld()} and the handle's {@link LockHandle#isHeld()} answer false, and its unlock throws
+ *       {@link LockLostException} (while still releasing it locally). A running holder is told no
+ *       later than the server could consider the lease expired; a paused JVM only when it resumes,
+ *       which is what fencing tokens are for.
+ *   <li>Fencing: {@link #fencingToken()} gives the write hold a token greater than every token
+ *       issued before for the lock; the protected resource refuses writes with a smaller token
+ *       than it has seen, which stops a writer that was paused past its lease.
+ *   <li>Durability: every state change uses the options' write concern and every read their read
+ *       concern, {@code majority} by default, so an acknowledged acquire survives a failover.
  *   <li>A client ID found on the lock in MongoDB but held by no thread of this JVM (say, left by a
  *       previous run with the same client ID) is treated as held by this client, as in the seed:
  *       acquire re-enters it and unlock releases it.
@@ -51,6 +73,7 @@ public final class RWMutex {
   private final RWMutexOptions options;
   private final LockStore store;
   private final LockEngine engine;
+  private final List<LockLostListener> listeners = new CopyOnWriteArrayList<>();
 
   public RWMutex(MongoCollection<Document> collection, String lockID, String clientID) {
     this(collection, lockID, clientID, RWMutexOptions.defaults());
@@ -78,8 +101,8 @@ public final class RWMutex {
     this.clientID = clientID;
     this.options = options;
     this.store = new LockStore(collection, lockID, clientID, options);
-    String siteKey = collection.getNamespace().getFullName() + '\u0000' + lockID;
-    this.engine = new LockEngine(store, siteKey, lockID, clientID, options);
+    String siteKey = LockSite.keyOf(collection.getNamespace().getFullName(), lockID);
+    this.engine = new LockEngine(store, siteKey, lockID, clientID, options, listeners);
   }
 
   public String lockID() {
@@ -178,6 +201,49 @@ public final class RWMutex {
 
   public boolean isReadLockedByCurrentThread() {
     return engine.isReadLockedBy(Thread.currentThread());
+  }
+
+  /**
+   * True when the current thread holds the write or the read lock and the hold has not been lost.
+   * The two {@code is...LockedByCurrentThread} methods also answer false for a lost hold.
+   */
+  public boolean isHeld() {
+    return isWriteLockedByCurrentThread() || isReadLockedByCurrentThread();
+  }
+
+  // ------------------------------------------------------------------------------- leases
+
+  /**
+   * A fencing token for the current thread's write hold: strictly greater than every token issued
+   * before for this lock (by any client of this library, also after the lock document was deleted
+   * and recreated, and after a holder was evicted). Issued on first call per hold (two MongoDB
+   * commands: a counter increment and a check that the hold is still valid) and cached for the
+   * rest of the hold. Pass it with every write to the protected resource, which must reject a
+   * token smaller than the greatest it has seen.
+   *
+   * @throws IllegalStateException when the current thread does not hold the write lock
+   * @throws LockLostException when the hold was lost; no token is handed out then
+   */
+  public long fencingToken() {
+    return engine.fencingToken(Thread.currentThread());
+  }
+
+  /** Tells {@code listener} when a hold acquired through this instance is lost. */
+  public void addLockLostListener(LockLostListener listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  public void removeLockLostListener(LockLostListener listener) {
+    listeners.remove(listener);
+  }
+
+  /** Test hook: suspends (or resumes) the heartbeat of this mutex's leases, as if paused. */
+  void suspendHeartbeat(boolean suspend) {
+    store.lease().suspendRenewals(suspend);
+  }
+
+  LeaseKeeper leaseKeeper() {
+    return store.lease();
   }
 
   // ------------------------------------------------------------------------------- admin
@@ -330,6 +396,26 @@ public final class RWMutex {
     @Override
     public boolean isOpen() {
       return open.get();
+    }
+
+    @Override
+    public boolean isHeld() {
+      return open.get()
+          && (mode == LockMode.WRITE ? engine.isWriteLockedBy(owner) : engine.isReadLockedBy(owner));
+    }
+
+    @Override
+    public long fencingToken() {
+      if (mode != LockMode.WRITE) {
+        throw new IllegalStateException(
+            "fencing tokens are issued to writers; this is a read hold of " + lockID + " by "
+                + clientID);
+      }
+      if (!open.get()) {
+        throw new IllegalStateException("the write hold of " + lockID + " by " + clientID
+            + " was closed");
+      }
+      return engine.fencingToken(owner);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.github.mongolock;
 
+import com.mongodb.ReadConcern;
+import com.mongodb.WriteConcern;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -22,8 +24,21 @@ import java.util.Objects;
  *   <tr><td>{@code writerWaitingTtl}</td><td>2 s</td><td>how long a waiting writer's mark keeps
  *       readers out without being refreshed; bounds how long a crashed waiting writer delays
  *       readers.</td></tr>
- *   <tr><td>{@code ensureIndex}</td><td>true</td><td>create the unique index on {@code lockID} on
- *       first use of the collection.</td></tr>
+ *   <tr><td>{@code ensureIndex}</td><td>true</td><td>create the unique index on {@code lockID} and
+ *       the index on {@code holders.s} (used by the heartbeat) on first use of the collection;
+ *       an existing compatible index is accepted, a conflicting one is reported.</td></tr>
+ *   <tr><td>{@code leaseTime}</td><td>30 s</td><td>how long a holder's lease lasts without renewal.
+ *       A holder whose process dies (or pauses) longer than this may be evicted by another
+ *       client; the holder is told by {@link LockLostListener} and {@link
+ *       LockLostException}.</td></tr>
+ *   <tr><td>{@code renewInterval}</td><td>leaseTime / 3</td><td>how often the process's one
+ *       heartbeat thread renews all leases it holds in a lock collection (one command per
+ *       interval, however many locks are held). Must be shorter than {@code leaseTime}.</td></tr>
+ *   <tr><td>{@code writeConcern}</td><td>{@code majority}</td><td>write concern of every lock state
+ *       change (acquire, release, renewal, eviction, fencing token), so that an acknowledged
+ *       change survives a replica-set failover.</td></tr>
+ *   <tr><td>{@code readConcern}</td><td>{@code majority}</td><td>read concern of every read of lock
+ *       state (the contended path and the heartbeat's check).</td></tr>
  * </table>
  */
 public final class RWMutexOptions {
@@ -36,6 +51,10 @@ public final class RWMutexOptions {
   private final boolean writerPreference;
   private final Duration writerWaitingTtl;
   private final boolean ensureIndex;
+  private final Duration leaseTime;
+  private final Duration renewInterval;
+  private final WriteConcern writeConcern;
+  private final ReadConcern readConcern;
 
   private RWMutexOptions(Builder b) {
     requirePositive(b.sleepTime, "sleepTime");
@@ -45,6 +64,20 @@ public final class RWMutexOptions {
       throw new IllegalArgumentException(
           "minSleepTime (" + b.minSleepTime + ") must not exceed sleepTime (" + b.sleepTime + ")");
     }
+    requirePositive(b.leaseTime, "leaseTime");
+    Duration interval = b.renewInterval == null ? b.leaseTime.dividedBy(3) : b.renewInterval;
+    requirePositive(interval, "renewInterval");
+    if (interval.compareTo(b.leaseTime) >= 0) {
+      throw new IllegalArgumentException(
+          "renewInterval (" + interval + ") must be shorter than leaseTime (" + b.leaseTime + ")");
+    }
+    if (b.writeConcern == null || b.readConcern == null) {
+      throw new IllegalArgumentException("writeConcern and readConcern must not be null");
+    }
+    this.leaseTime = b.leaseTime;
+    this.renewInterval = interval;
+    this.writeConcern = b.writeConcern;
+    this.readConcern = b.readConcern;
     this.sleepTime = b.sleepTime;
     this.minSleepTime = b.minSleepTime;
     this.expiresAt = b.expiresAt;
@@ -76,6 +109,11 @@ public final class RWMutexOptions {
     b.writerPreference = writerPreference;
     b.writerWaitingTtl = writerWaitingTtl;
     b.ensureIndex = ensureIndex;
+    b.leaseTime = leaseTime;
+    // a derived interval stays derived, so that a new leaseTime gets its own
+    b.renewInterval = renewInterval.equals(leaseTime.dividedBy(3)) ? null : renewInterval;
+    b.writeConcern = writeConcern;
+    b.readConcern = readConcern;
     return b;
   }
 
@@ -104,11 +142,29 @@ public final class RWMutexOptions {
     return ensureIndex;
   }
 
+  public Duration leaseTime() {
+    return leaseTime;
+  }
+
+  public Duration renewInterval() {
+    return renewInterval;
+  }
+
+  public WriteConcern writeConcern() {
+    return writeConcern;
+  }
+
+  public ReadConcern readConcern() {
+    return readConcern;
+  }
+
   @Override
   public String toString() {
     return "RWMutexOptions{sleepTime=" + sleepTime + ", minSleepTime=" + minSleepTime
         + ", expiresAt=" + expiresAt + ", writerPreference=" + writerPreference
-        + ", writerWaitingTtl=" + writerWaitingTtl + ", ensureIndex=" + ensureIndex + '}';
+        + ", writerWaitingTtl=" + writerWaitingTtl + ", ensureIndex=" + ensureIndex
+        + ", leaseTime=" + leaseTime + ", renewInterval=" + renewInterval + ", writeConcern="
+        + writeConcern + ", readConcern=" + readConcern + '}';
   }
 
   /** Builds {@link RWMutexOptions}; every setting is checked by {@link #build()}. */
@@ -119,6 +175,10 @@ public final class RWMutexOptions {
     private boolean writerPreference = true;
     private Duration writerWaitingTtl = Duration.ofSeconds(2);
     private boolean ensureIndex = true;
+    private Duration leaseTime = Duration.ofSeconds(30);
+    private Duration renewInterval;
+    private WriteConcern writeConcern = WriteConcern.MAJORITY;
+    private ReadConcern readConcern = ReadConcern.MAJORITY;
 
     private Builder() {}
 
@@ -157,6 +217,34 @@ public final class RWMutexOptions {
       return this;
     }
 
+    /** How long a lease lasts without renewal (default 30 s). */
+    public Builder leaseTime(Duration leaseTime) {
+      this.leaseTime = leaseTime;
+      return this;
+    }
+
+    /** How often leases are renewed; null (the default) for leaseTime / 3. */
+    public Builder renewInterval(Duration renewInterval) {
+      this.renewInterval = renewInterval;
+      return this;
+    }
+
+    /**
+     * Write concern of lock state changes (default {@link WriteConcern#MAJORITY}). A weaker one
+     * is faster but a failover may roll back an acknowledged acquire, and two clients may then
+     * both believe they hold the lock.
+     */
+    public Builder writeConcern(WriteConcern writeConcern) {
+      this.writeConcern = writeConcern;
+      return this;
+    }
+
+    /** Read concern of lock state reads (default {@link ReadConcern#MAJORITY}). */
+    public Builder readConcern(ReadConcern readConcern) {
+      this.readConcern = readConcern;
+      return this;
+    }
+
     public RWMutexOptions build() {
       return new RWMutexOptions(this);
     }
@@ -169,12 +257,14 @@ public final class RWMutexOptions {
     }
     return sleepTime.equals(other.sleepTime) && minSleepTime.equals(other.minSleepTime)
         && Objects.equals(expiresAt, other.expiresAt) && writerPreference == other.writerPreference
-        && writerWaitingTtl.equals(other.writerWaitingTtl) && ensureIndex == other.ensureIndex;
+        && writerWaitingTtl.equals(other.writerWaitingTtl) && ensureIndex == other.ensureIndex
+        && leaseTime.equals(other.leaseTime) && renewInterval.equals(other.renewInterval)
+        && writeConcern.equals(other.writeConcern) && readConcern.equals(other.readConcern);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(sleepTime, minSleepTime, expiresAt, writerPreference, writerWaitingTtl,
-        ensureIndex);
+        ensureIndex, leaseTime, renewInterval, writeConcern, readConcern);
   }
 }

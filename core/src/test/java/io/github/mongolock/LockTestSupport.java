@@ -37,12 +37,23 @@ final class LockTestSupport {
         .build();
   }
 
+  /**
+   * The lock document in mongo-lock-node's shape: without {@code _id} and without this library's
+   * lease fields ({@code holders}, {@code leases}, {@code fence}); see {@link #storedRaw}.
+   */
   static Document stored(MongoCollection<Document> collection, String lockID) {
-    Document doc = collection.find(Filters.eq("lockID", lockID)).first();
+    Document doc = storedRaw(collection, lockID);
     if (doc != null) {
       doc.remove("_id");
+      doc.remove("holders");
+      doc.remove("leases");
+      doc.remove("fence");
     }
     return doc;
+  }
+
+  static Document storedRaw(MongoCollection<Document> collection, String lockID) {
+    return collection.find(Filters.eq("lockID", lockID)).first();
   }
 
   /** Runs on a new thread, so that its holds belong to that thread. */
@@ -104,9 +115,14 @@ final class LockTestSupport {
     private final AtomicInteger repliesToLose = new AtomicInteger();
     final AtomicInteger lost = new AtomicInteger();
 
-    @SuppressWarnings("unchecked")
     LosingReplies(MongoCollection<Document> delegate) {
-      this.collection =
+      this.collection = wrap(delegate);
+    }
+
+    /** The library applies its write and read concerns: the collections it derives lose replies too. */
+    @SuppressWarnings("unchecked")
+    private MongoCollection<Document> wrap(MongoCollection<Document> delegate) {
+      return
           (MongoCollection<Document>)
               Proxy.newProxyInstance(
                   MongoCollection.class.getClassLoader(),
@@ -119,6 +135,9 @@ final class LockTestSupport {
                       throw e.getCause();
                     }
                     String name = method.getName();
+                    if (name.startsWith("with") && result instanceof MongoCollection<?> derived) {
+                      return wrap((MongoCollection<Document>) derived);
+                    }
                     if ((name.equals("updateOne") || name.equals("deleteOne"))
                         && repliesToLose.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                       lost.incrementAndGet();

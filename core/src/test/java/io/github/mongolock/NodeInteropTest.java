@@ -443,13 +443,21 @@ class NodeInteropTest {
   }
 
   /**
-   * The document is exactly mongo-lock-node's {@code {lockID, writer, readers}} (plus {@code _id}):
-   * no {@code expiresAt} (none configured) and no other field.
+   * The document is mongo-lock-node's {@code {lockID, writer, readers}} (plus {@code _id}): no
+   * {@code expiresAt} (none configured) and no other field except the Java holders' lease fields
+   * ({@code holders}, {@code leases}, {@code fence}), which Node ignores. A lease entry names a
+   * client that holds the lock; Node holders have none.
    */
   private static void assertLockDoc(Document doc, String lockID, String writer, List<String> readers) {
     assertNotNull(doc, "lock document " + lockID + " exists");
     Set<String> fields = new HashSet<>(doc.keySet());
     fields.remove("_id");
+    fields.removeAll(Set.of("holders", "leases", "fence"));
+    for (Document entry : doc.getList("holders", Document.class, List.of())) {
+      String client = entry.getString("c");
+      assertTrue(client.startsWith("java") && (client.equals(writer) || readers.contains(client)),
+          "lease entry of a Java holder: " + doc.toJson());
+    }
     assertEquals(Set.of("lockID", "writer", "readers"), fields, "fields of " + doc.toJson());
     assertEquals(lockID, doc.getString("lockID"), doc.toJson());
     assertEquals(writer, doc.getString("writer"), "writer of " + doc.toJson());

@@ -195,7 +195,7 @@ class RWMutexSeedBehaviourTest {
     assertEquals("2", taken.get("writer"));
     assertFalse(taken.containsKey("expiresAt"), "the new holder set no expiry: " + taken);
     // the expired holder no longer holds it in MongoDB
-    assertThrows(LockNotHeldException.class, first::unlock);
+    assertThrows(LockLostException.class, first::unlock, "its hold was lost to the expiry");
     mutex("2").unlock();
   }
 

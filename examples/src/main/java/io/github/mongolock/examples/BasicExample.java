@@ -29,7 +29,7 @@ public final class BasicExample {
     }
   }
 
-  private static void run() throws Exception {
+  static void run() throws Exception {
     TestMongo mongo = TestMongo.get();
     try (MongoClient aliceClient = mongo.newClient();
         MongoClient bobClient = mongo.newClient();

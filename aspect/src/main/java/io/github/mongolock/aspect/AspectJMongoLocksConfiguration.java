@@ -1,0 +1,45 @@
+package io.github.mongolock.aspect;
+
+import org.aspectj.lang.Aspects;
+import org.aspectj.lang.NoAspectBoundException;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Role;
+
+/** AspectJ mode: configures the woven {@link MongoLockAspect} singleton. */
+@Configuration(proxyBeanMethods = false)
+@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+class AspectJMongoLocksConfiguration extends AbstractMongoLocksConfiguration
+    implements DisposableBean {
+
+  private MongoLockAspect aspect;
+  private LockedMethodInvoker invoker;
+
+  @Bean
+  @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+  MongoLockAspect mongoLockAspect(LockedMethodInvoker mongoLockedMethodInvoker) {
+    MongoLockAspect aspect;
+    try {
+      aspect = Aspects.aspectOf(MongoLockAspect.class);
+    } catch (NoAspectBoundException notWoven) {
+      throw new IllegalStateException(
+          "@EnableMongoLocks(mode = ASPECTJ) but MongoLockAspect was not woven: run with"
+              + " -javaagent:aspectjweaver.jar and list io.github.mongolock.aspect.MongoLockAspect"
+              + " in META-INF/aop.xml, or weave at compile time",
+          notWoven);
+    }
+    aspect.configure(mongoLockedMethodInvoker);
+    this.aspect = aspect;
+    this.invoker = mongoLockedMethodInvoker;
+    return aspect;
+  }
+
+  @Override
+  public void destroy() {
+    if (aspect != null) {
+      aspect.release(invoker);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package io.github.mongolock.aspect;
+
+import io.github.mongolock.LockMode;
+import java.lang.reflect.Method;
+import java.time.Duration;
+
+/**
+ * What one annotated method asks for, parsed and checked once.
+ *
+ * @param method the annotated (most specific) method
+ * @param mode write or read
+ * @param lockId the parsed lock ID template
+ * @param waitTimeout how long to wait, or null for the application default
+ */
+record LockedMethod(Method method, LockMode mode, LockIdTemplate lockId, Duration waitTimeout) {
+
+  String describe() {
+    return (mode == LockMode.WRITE ? "@WriteLocked" : "@ReadLocked")
+        + "(\""
+        + lockId.source()
+        + "\") on "
+        + LockIdTemplate.describe(method);
+  }
+}

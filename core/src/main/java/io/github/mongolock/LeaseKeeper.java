@@ -1,0 +1,244 @@
+package io.github.mongolock;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.Updates;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongPredicate;
+import org.bson.Document;
+
+/**
+ * The leases this process holds in one lock collection (for one lease time), and their renewal.
+ *
+ * <p>Every holder entry this process writes names the keeper's session, a random ID; the lease of
+ * a session on a lock document is {@code leases.<session>.at}, stamped with the server's clock by
+ * the acquire itself and by each renewal. One heartbeat thread per JVM renews, every {@code
+ * renewInterval}, all leases of a keeper with one {@code updateMany} that matches only documents
+ * whose lease of this session has not yet expired (by the server's clock), so an expired lease is
+ * never revived by the heartbeat. If the number of documents renewed is not the number this
+ * process holds (or holds changed while the command ran), one more query finds which leases
+ * survived; the others are lost.
+ *
+ * <p>A second thread watches the local estimate: a lease not confirmed (by an acquire or a
+ * renewal, counted on this JVM's monotonic clock from the moment the command was sent, so never
+ * later than the server's stamp) within {@code leaseTime} minus one watch period is declared lost,
+ * even when MongoDB cannot be reached at all. The holder is therefore told no later than the
+ * server could consider the lease expired, whatever the offset between the clocks (only their
+ * rates must agree). Losses are handed to {@link LockEngine#leaseLost}.
+ */
+final class LeaseKeeper {
+
+  private static final System.Logger LOG = System.getLogger(LeaseKeeper.class.getName());
+  private static final ConcurrentHashMap<String, LeaseKeeper> KEEPERS = new ConcurrentHashMap<>();
+  private static final ScheduledExecutorService HEARTBEAT = daemon("mongo-lock-heartbeat");
+  private static final ScheduledExecutorService WATCH = daemon("mongo-lock-lease-watch");
+  private static final long MAX_WATCH_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  final String sessionID = UUID.randomUUID().toString().replace("-", "");
+  final String namespace;
+  final Duration leaseTime;
+  private final long leaseNanos;
+  /** The watch declares a lease lost this much before its local estimate runs out. */
+  private final long watchPeriodNanos;
+  private volatile MongoCollection<Document> collection;
+  private final ConcurrentHashMap<String, Held> held = new ConcurrentHashMap<>();
+  private final AtomicInteger acquiresInFlight = new AtomicInteger();
+  private final AtomicLong changes = new AtomicLong();
+  private volatile boolean suspended;
+
+  /** The holders of this process on one lock document, and when their lease was last confirmed. */
+  private static final class Held {
+    final Set<String> holders = ConcurrentHashMap.newKeySet();
+    final AtomicLong confirmedNanos;
+
+    Held(long confirmedNanos) {
+      this.confirmedNanos = new AtomicLong(confirmedNanos);
+    }
+
+    void confirm(long sentNanos) {
+      confirmedNanos.accumulateAndGet(sentNanos, Math::max);
+    }
+  }
+
+  private LeaseKeeper(MongoCollection<Document> collection, RWMutexOptions options) {
+    this.collection = collection;
+    this.namespace = collection.getNamespace().getFullName();
+    this.leaseTime = options.leaseTime();
+    this.leaseNanos = options.leaseTime().toNanos();
+    long interval = options.renewInterval().toNanos();
+    long watchPeriod = Math.max(TimeUnit.MILLISECONDS.toNanos(5),
+        Math.min(interval / 4, MAX_WATCH_PERIOD_NANOS));
+    this.watchPeriodNanos = watchPeriod;
+    // fixed rate: a slow renewal must not stretch the cadence the lease time relies on
+    HEARTBEAT.scheduleAtFixedRate(this::renew, interval, interval, TimeUnit.NANOSECONDS);
+    WATCH.scheduleWithFixedDelay(this::watch, watchPeriod, watchPeriod, TimeUnit.NANOSECONDS);
+  }
+
+  /** The keeper for a collection (with the options' concerns applied) and lease settings. */
+  static LeaseKeeper of(MongoCollection<Document> collection, RWMutexOptions options) {
+    String key = collection.getNamespace().getFullName() + '\u0000'
+        + options.leaseTime().toNanos() + '\u0000' + options.renewInterval().toNanos() + '\u0000'
+        + options.writeConcern() + '\u0000' + options.readConcern();
+    return KEEPERS.computeIfAbsent(key, k -> new LeaseKeeper(collection, options));
+  }
+
+  private static ScheduledExecutorService daemon(String name) {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
+  // ------------------------------------------------------------------------ bookkeeping
+
+  /** Before an acquire is sent: returns the send time that confirms the lease if it succeeds. */
+  long acquireStarting() {
+    acquiresInFlight.incrementAndGet();
+    return System.nanoTime();
+  }
+
+  /** After an acquire answered (or failed); records the hold when it was granted. */
+  void acquireEnded(MongoCollection<Document> via, String lockID, String holder, boolean granted,
+      long sentNanos) {
+    try {
+      if (granted) {
+        collection = via; // renew through a client that is known to be open
+        held.compute(
+            lockID,
+            (k, h) -> {
+              Held current = h == null ? new Held(sentNanos) : h;
+              current.confirm(sentNanos);
+              current.holders.add(holder);
+              return current;
+            });
+        changes.incrementAndGet();
+      }
+    } finally {
+      acquiresInFlight.decrementAndGet();
+    }
+  }
+
+  /** A hold was released (or given up); idempotent. */
+  void released(String lockID, String holder) {
+    held.computeIfPresent(
+        lockID,
+        (k, h) -> {
+          h.holders.remove(holder);
+          return h.holders.isEmpty() ? null : h;
+        });
+    changes.incrementAndGet();
+  }
+
+  /** True while this keeper renews a lease on lockID. */
+  boolean tracks(String lockID) {
+    return held.containsKey(lockID);
+  }
+
+  /** Number of lock documents this keeper holds leases on (for tests). */
+  int heldCount() {
+    return held.size();
+  }
+
+  /** Test hook: while suspended, the heartbeat sends nothing (as if the process were paused). */
+  void suspendRenewals(boolean suspend) {
+    this.suspended = suspend;
+  }
+
+  // ------------------------------------------------------------------------ heartbeat
+
+  private void renew() {
+    try {
+      if (held.isEmpty() || suspended) {
+        return;
+      }
+      boolean quiet = acquiresInFlight.get() == 0;
+      long changesBefore = changes.get();
+      Map<String, Held> snapshot = new HashMap<>(held);
+      long sent = System.nanoTime();
+      MongoCollection<Document> via = collection;
+      long renewed =
+          via.updateMany(
+                  Filters.and(
+                      Filters.eq(LockStore.HOLDER_SESSION_PATH, sessionID),
+                      LockStore.leaseAlive(sessionID)),
+                  Updates.currentDate(LockStore.leaseAtPath(sessionID)))
+              .getMatchedCount();
+      if (quiet && acquiresInFlight.get() == 0 && changes.get() == changesBefore
+          && renewed == snapshot.size()) {
+        snapshot.values().forEach(h -> h.confirm(sent));
+        return;
+      }
+      // Holds changed meanwhile, or some lease was not renewed: find out which survived.
+      Set<String> alive = new HashSet<>();
+      via.find(
+              Filters.and(
+                  Filters.eq(LockStore.HOLDER_SESSION_PATH, sessionID),
+                  LockStore.leaseAlive(sessionID)))
+          .projection(Projections.include(LockStore.LOCK_ID))
+          .forEach(d -> alive.add(String.valueOf(d.get(LockStore.LOCK_ID))));
+      for (Map.Entry<String, Held> e : snapshot.entrySet()) {
+        if (alive.contains(e.getKey())) {
+          e.getValue().confirm(sent);
+        } else {
+          expire(e.getKey(), e.getValue(), confirmed -> confirmed < sent,
+              "its lease was not renewed: it had expired (by the server's clock) or the holder"
+                  + " was evicted");
+        }
+      }
+    } catch (RuntimeException e) {
+      // The watch declares the holds lost if no renewal succeeds within leaseTime.
+      LOG.log(Level.WARNING, "renewing the leases of session " + sessionID + " in " + namespace
+          + " failed: " + e);
+    }
+  }
+
+  private void watch() {
+    try {
+      // one watch period early, so that the holder is told before the server could evict it
+      long now = System.nanoTime();
+      long limit = leaseNanos - watchPeriodNanos;
+      for (Map.Entry<String, Held> e : held.entrySet()) {
+        if (now - e.getValue().confirmedNanos.get() >= limit) {
+          expire(e.getKey(), e.getValue(), confirmed -> now - confirmed >= limit,
+              "its lease could not be renewed within the lease time of " + leaseTime.toMillis()
+                  + " ms");
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.ERROR, "lease watch of " + namespace + " failed", e);
+    }
+  }
+
+  /** Forgets the holds of lockID if still those of h and confirmed as test says; tells the engine. */
+  private void expire(String lockID, Held h, LongPredicate stale, String reason) {
+    boolean[] removed = {false};
+    held.computeIfPresent(
+        lockID,
+        (k, current) -> {
+          if (current == h && stale.test(current.confirmedNanos.get())) {
+            removed[0] = true;
+            return null;
+          }
+          return current;
+        });
+    if (removed[0]) {
+      changes.incrementAndGet();
+      LockEngine.leaseLost(this, lockID, reason);
+    }
+  }
+}
