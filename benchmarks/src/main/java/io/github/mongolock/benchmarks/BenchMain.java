@@ -94,15 +94,12 @@ public final class BenchMain {
     if (settings.runs("contended")) {
       new ContendedThroughput(run).measure();
     }
-    report.heading(3, "5. Renewal traffic while holding 10,000 locks");
-    report.paragraph(
-        "n/a: no leases yet (the core has no lease or heartbeat API, so nothing is renewed).");
-    run.summary.add(
-        List.of("Renewal commands per interval, 10,000 locks held", "n/a: no leases yet", ""));
-    report.heading(3, "6. Aspect overhead per call");
-    report.paragraph("n/a: the aspect module was not on `main` when this harness was written.");
-    run.summary.add(
-        List.of("Aspect overhead per call", "n/a: aspect not on main yet", "goal ≤ 2 µs"));
+    if (settings.runs("renewal")) {
+      new RenewalTraffic(run).measure();
+    }
+    if (settings.runs("aspect")) {
+      new AspectOverhead(run).measure();
+    }
   }
 
   private static Agent startJavaAgent(TestMongo mongo) throws IOException {

@@ -95,7 +95,9 @@ final class Chart {
     g.setColor(Color.BLACK);
     g.drawRect(left, top, plotW, plotH);
     g.drawString(
-        "latency, ms (log scale; 0.1 ms or less drawn at 0.1)", left + plotW / 2 - 140, top + plotH + 32);
+        "latency, ms (log scale; 0.1 ms or less drawn at 0.1)",
+        left + plotW / 2 - 140,
+        top + plotH + 32);
     g.drawString("fraction", 10, top + plotH / 2);
 
     int series = 0;

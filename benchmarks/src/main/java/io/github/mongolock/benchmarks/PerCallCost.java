@@ -3,6 +3,7 @@ package io.github.mongolock.benchmarks;
 import io.github.mongolock.benchmarks.Stats.Spread;
 import io.github.mongolock.benchmarks.jmh.PerCallBenchmark;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,30 +22,48 @@ final class PerCallCost extends Part {
     super(run);
   }
 
-  @Override
-  void measure() throws RunnerException {
-    progress("JMH: time per call");
-    List<String> methods = List.of("oursWriteLockUnlock", "oursReadLockUnlock", "rawUpsertDelete");
-    Map<String, List<Double>> micros = new LinkedHashMap<>();
-    methods.forEach(m -> micros.put(m, new ArrayList<>()));
+  /**
+   * Runs each benchmark method once per round, in a fresh fork, the methods in rotating order;
+   * returns each method's score per round.
+   */
+  static Map<String, List<Double>> jmhRounds(
+      Run run, Class<?> benchmark, List<String> methods, String... jvmArgs) throws RunnerException {
+    Map<String, List<Double>> scores = new LinkedHashMap<>();
+    methods.forEach(m -> scores.put(m, new ArrayList<>()));
+    Settings settings = run.settings;
+    String[] withHeap = Arrays.copyOf(jvmArgs, jvmArgs.length + 1);
+    withHeap[jvmArgs.length] = "-Xmx512m";
     for (int round = 0; round < settings.jmhRounds(); round++) {
       for (String method : rotate(methods, round)) {
         Options options =
             new OptionsBuilder()
-                .include(PerCallBenchmark.class.getName() + "\\." + method + "$")
+                .include(benchmark.getName() + "\\." + method + "$")
                 .forks(1)
                 .warmupIterations(settings.quick() ? 1 : 3)
                 .warmupTime(TimeValue.milliseconds(250))
                 .measurementIterations(settings.quick() ? 2 : 4)
                 .measurementTime(TimeValue.milliseconds(250))
-                .jvmArgsAppend("-Dbench.uri=" + mongo.uri(), "-Dbench.db=" + DATABASE, "-Xmx512m")
+                .jvmArgsAppend(withHeap)
                 .shouldFailOnError(true)
                 .verbosity(VerboseMode.SILENT)
                 .build();
         RunResult result = new Runner(options).runSingle();
-        micros.get(method).add(result.getPrimaryResult().getScore());
+        scores.get(method).add(result.getPrimaryResult().getScore());
       }
     }
+    return scores;
+  }
+
+  @Override
+  void measure() throws RunnerException {
+    progress("JMH: time per call");
+    Map<String, List<Double>> micros =
+        jmhRounds(
+            run,
+            PerCallBenchmark.class,
+            List.of("oursWriteLockUnlock", "oursReadLockUnlock", "rawUpsertDelete"),
+            "-Dbench.uri=" + mongo.uri(),
+            "-Dbench.db=" + DATABASE);
     List<Double> raw = micros.get("rawUpsertDelete");
     List<List<String>> rows = new ArrayList<>();
     rows.add(

@@ -19,6 +19,9 @@ record Settings(
     int slowHandoffSamples,
     int jmhRounds,
     int commandCycles,
+    int renewalLocks,
+    int renewIntervalMs,
+    int renewalIntervals,
     String only,
     Path out) {
 
@@ -32,14 +35,17 @@ record Settings(
     return new Settings(
         quick,
         get("rounds", quick ? 2 : 5),
-        get("cycleWindowMs", quick ? 300 : 700),
+        get("cycleWindowMs", quick ? 300 : 500),
         get("contendedRounds", quick ? 1 : 3),
         get("contendedWindowMs", quick ? 500 : 1500),
         get("handoffRounds", quick ? 1 : 3),
         get("handoffSamples", quick ? 5 : 15),
         get("slowHandoffSamples", quick ? 1 : 5),
-        get("jmhRounds", quick ? 1 : 5),
+        get("jmhRounds", quick ? 1 : 3),
         get("commandCycles", 100),
+        get("renewalLocks", quick ? 1000 : 10_000),
+        get("renewIntervalMs", 3000),
+        get("renewalIntervals", 2),
         System.getProperty("bench.only", ""),
         Path.of(System.getProperty("bench.out", "results")));
   }
@@ -53,7 +59,7 @@ record Settings(
             Locale.ROOT,
             "rounds=%d x %d ms (uncontended cycles), %d x %d ms (contended), hand-off %d rounds x"
                 + " %d samples (%d with the seed's 1 s poll), JMH %d rounds, %d cycles for command"
-                + " counts%s",
+                + " counts, %d locks x %d renewal intervals of %d ms%s",
             rounds,
             cycleWindowMs,
             contendedRounds,
@@ -63,6 +69,9 @@ record Settings(
             slowHandoffSamples,
             jmhRounds,
             commandCycles,
+            renewalLocks,
+            renewalIntervals,
+            renewIntervalMs,
             quick ? " (quick smoke run: figures are rough)" : "")
         + (only.isBlank() ? "" : ", only " + only);
   }

@@ -1,0 +1,187 @@
+package io.github.mongolock.benchmarks.jmh;
+
+import com.mongodb.MongoNamespace;
+import com.mongodb.client.ListIndexesIterable;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.result.DeleteResult;
+import com.mongodb.client.result.UpdateResult;
+import io.github.mongolock.RWMutex;
+import io.github.mongolock.aspect.ClientIdProvider;
+import io.github.mongolock.aspect.EnableMongoLocks;
+import io.github.mongolock.aspect.MongoLocks;
+import io.github.mongolock.aspect.WriteLocked;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.bson.Document;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.springframework.context.annotation.AnnotationConfigApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * What {@code @WriteLocked} (Spring proxy) and {@code MongoLocks.withWriteLock} cost per call on
+ * top of the programmatic {@code lock(); try {...} finally { unlock(); }} on the same lock. All
+ * three run against a collection that answers every write at once without I/O, so that a difference
+ * of about a microsecond is not buried under a server round trip that varies by hundreds; {@link
+ * Fixture#writesPerCall} lets the harness check that all three send the same writes.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class AspectBenchmark {
+
+  static final String LOCK = "aspect-bench";
+  static final String CLIENT = "bench-client";
+
+  private Fixture fixture;
+
+  @Setup
+  public void start() {
+    fixture = new Fixture();
+  }
+
+  @TearDown
+  public void stop() {
+    fixture.close();
+  }
+
+  @Benchmark
+  public long programmatic() {
+    return fixture.programmatic();
+  }
+
+  @Benchmark
+  public long mongoLocks() {
+    return fixture.mongoLocks();
+  }
+
+  @Benchmark
+  public long annotated() {
+    return fixture.annotated();
+  }
+
+  /**
+   * A Spring context with {@code @EnableMongoLocks} on a no-I/O collection, and the three calls.
+   */
+  public static final class Fixture implements AutoCloseable {
+    private final LongAdder writes = new LongAdder();
+    private final AnnotationConfigApplicationContext context;
+    private final LockedService service;
+    private final MongoLocks mongoLocks;
+    private final RWMutex mutex;
+    private long counter;
+
+    public Fixture() {
+      MongoCollection<Document> collection = noIoCollection(writes);
+      context = new AnnotationConfigApplicationContext();
+      context.registerBean(
+          EnableMongoLocks.COLLECTION_BEAN_NAME, MongoCollection.class, () -> collection);
+      context.registerBean(ClientIdProvider.class, () -> () -> CLIENT);
+      context.register(Config.class);
+      context.refresh();
+      service = context.getBean(LockedService.class);
+      mongoLocks = context.getBean(MongoLocks.class);
+      mutex = new RWMutex(collection, LOCK, CLIENT);
+    }
+
+    public long programmatic() {
+      mutex.lock();
+      try {
+        return ++counter;
+      } finally {
+        mutex.unlock();
+      }
+    }
+
+    public long mongoLocks() {
+      return mongoLocks.withWriteLock(LOCK, () -> ++counter);
+    }
+
+    public long annotated() {
+      return service.locked();
+    }
+
+    /** Writes (updateOne, deleteOne) the collection received per call of {@code call}. */
+    public double writesPerCall(Runnable call, int calls) {
+      call.run(); // first use creates indexes
+      writes.reset();
+      for (int i = 0; i < calls; i++) {
+        call.run();
+      }
+      return writes.sum() / (double) calls;
+    }
+
+    @Override
+    public void close() {
+      context.close();
+    }
+  }
+
+  /** The locked bean; Spring proxies it. */
+  public static class LockedService {
+    private long calls;
+
+    @WriteLocked(LOCK)
+    public long locked() {
+      return ++calls;
+    }
+  }
+
+  @Configuration
+  @EnableMongoLocks
+  static class Config {
+    @Bean
+    LockedService lockedService() {
+      return new LockedService();
+    }
+  }
+
+  /** Every write succeeds at once: an uncontended lock with no server. */
+  @SuppressWarnings("unchecked")
+  static MongoCollection<Document> noIoCollection(LongAdder writes) {
+    MongoNamespace namespace = new MongoNamespace("bench", "no_io");
+    ListIndexesIterable<Document> noIndexes =
+        (ListIndexesIterable<Document>)
+            Proxy.newProxyInstance(
+                AspectBenchmark.class.getClassLoader(),
+                new Class<?>[] {ListIndexesIterable.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("into")) {
+                    return args[0];
+                  }
+                  throw new UnsupportedOperationException("listIndexes()." + method.getName());
+                });
+    return (MongoCollection<Document>)
+        Proxy.newProxyInstance(
+            AspectBenchmark.class.getClassLoader(),
+            new Class<?>[] {MongoCollection.class},
+            (proxy, method, args) ->
+                switch (method.getName()) {
+                  case "getNamespace" -> namespace;
+                  case "getDocumentClass" -> Document.class;
+                  case "withWriteConcern", "withReadConcern", "withReadPreference" -> proxy;
+                  case "listIndexes" -> noIndexes;
+                  case "createIndex" -> "index";
+                  case "updateOne" -> {
+                    writes.increment();
+                    yield UpdateResult.acknowledged(1, 1L, null);
+                  }
+                  case "deleteOne" -> {
+                    writes.increment();
+                    yield DeleteResult.acknowledged(1);
+                  }
+                  case "hashCode" -> System.identityHashCode(proxy);
+                  case "equals" -> proxy == args[0];
+                  case "toString" -> "no-I/O collection " + namespace;
+                  default -> throw new UnsupportedOperationException(method.getName());
+                });
+  }
+}
