@@ -154,8 +154,8 @@ final class RenewalTraffic extends Part {
             + " intervals pass quickly; the traffic per interval does not depend on the interval),"
             + " then does nothing while a command listener counts what it sends for "
             + fmt(observedNanos / 1e9, 1)
-            + " s. The seed has no leases and sends nothing, but its locks are never released if"
-            + " the holder dies.");
+            + " s. The seed has no heartbeat and sends nothing here; a lock whose holder dies"
+            + " stays held (until its absolute `expiresAt`, if one was set).");
     report.table(
         List.of("measure", "figure"),
         List.of(

@@ -5,12 +5,14 @@ import com.mongodb.client.ListIndexesIterable;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.result.DeleteResult;
 import com.mongodb.client.result.UpdateResult;
+import io.github.mongolock.LockHandle;
 import io.github.mongolock.RWMutex;
 import io.github.mongolock.aspect.ClientIdProvider;
 import io.github.mongolock.aspect.EnableMongoLocks;
 import io.github.mongolock.aspect.MongoLocks;
 import io.github.mongolock.aspect.WriteLocked;
 import java.lang.reflect.Proxy;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.bson.Document;
@@ -40,6 +42,7 @@ public class AspectBenchmark {
 
   static final String LOCK = "aspect-bench";
   static final String CLIENT = "bench-client";
+  static final Duration WAIT = MongoLocks.DEFAULT_WAIT_TIMEOUT;
 
   private Fixture fixture;
 
@@ -56,6 +59,11 @@ public class AspectBenchmark {
   @Benchmark
   public long programmatic() {
     return fixture.programmatic();
+  }
+
+  @Benchmark
+  public long freshMutex() {
+    return fixture.freshMutex();
   }
 
   @Benchmark
@@ -76,11 +84,12 @@ public class AspectBenchmark {
     private final AnnotationConfigApplicationContext context;
     private final LockedService service;
     private final MongoLocks mongoLocks;
+    private final MongoCollection<Document> collection;
     private final RWMutex mutex;
     private long counter;
 
     public Fixture() {
-      MongoCollection<Document> collection = noIoCollection(writes);
+      collection = noIoCollection(writes);
       context = new AnnotationConfigApplicationContext();
       context.registerBean(
           EnableMongoLocks.COLLECTION_BEAN_NAME, MongoCollection.class, () -> collection);
@@ -98,6 +107,16 @@ public class AspectBenchmark {
         return ++counter;
       } finally {
         mutex.unlock();
+      }
+    }
+
+    /**
+     * Programmatic, but the way {@code MongoLocks} does it: a new {@code RWMutex} and a timed
+     * acquire per call. Separates that cost from the Spring and template cost.
+     */
+    public long freshMutex() {
+      try (LockHandle held = new RWMutex(collection, LOCK, CLIENT).acquireWrite(WAIT)) {
+        return ++counter;
       }
     }
 
