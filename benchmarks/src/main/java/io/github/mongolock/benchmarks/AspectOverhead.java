@@ -32,7 +32,8 @@ final class AspectOverhead extends Part {
         PerCallCost.jmhRounds(
             run,
             AspectBenchmark.class,
-            List.of("programmatic", "freshMutex", "mongoLocks", "annotated"));
+            List.of("programmatic", "freshMutex", "mongoLocks", "annotated"),
+            settings.aspectRounds());
     List<Double> programmatic = nanos.get("programmatic");
     Spread annotated = Spread.of(overheadMicros(nanos.get("annotated"), programmatic));
     Spread freshMutex = Spread.of(overheadMicros(nanos.get("freshMutex"), programmatic));
@@ -83,8 +84,9 @@ final class AspectOverhead extends Part {
             + " counted in the last column), so that the difference is not lost in the"
             + " variation of a server round trip. Overhead = the call's time minus the programmatic"
             + " call's time of the same round; "
-            + settings.jmhRounds()
-            + " rounds, one fork per benchmark and round, rotating order.");
+            + settings.aspectRounds()
+            + " rounds, one fork per benchmark and round (its figure: the fastest measured"
+            + " iteration), rotating order.");
     report.table(
         List.of(
             "call",

@@ -18,6 +18,7 @@ record Settings(
     int handoffSamples,
     int slowHandoffSamples,
     int jmhRounds,
+    int aspectRounds,
     int commandCycles,
     int renewalLocks,
     int renewIntervalMs,
@@ -42,6 +43,7 @@ record Settings(
         get("handoffSamples", quick ? 5 : 15),
         get("slowHandoffSamples", quick ? 1 : 5),
         get("jmhRounds", quick ? 1 : 3),
+        get("aspectRounds", quick ? 1 : 4),
         get("commandCycles", 100),
         get("renewalLocks", quick ? 1000 : 10_000),
         get("renewIntervalMs", 3000),
@@ -58,8 +60,8 @@ record Settings(
     return String.format(
             Locale.ROOT,
             "rounds=%d x %d ms (uncontended cycles), %d x %d ms (contended), hand-off %d rounds x"
-                + " %d samples (%d with the seed's 1 s poll), JMH %d rounds, %d cycles for command"
-                + " counts, %d locks x %d renewal intervals of %d ms%s",
+                + " %d samples (%d with the seed's 1 s poll), JMH %d rounds (aspect %d), %d cycles"
+                + " for command counts, %d locks x %d renewal intervals of %d ms%s",
             rounds,
             cycleWindowMs,
             contendedRounds,
@@ -68,6 +70,7 @@ record Settings(
             handoffSamples,
             slowHandoffSamples,
             jmhRounds,
+            aspectRounds,
             commandCycles,
             renewalLocks,
             renewalIntervals,
