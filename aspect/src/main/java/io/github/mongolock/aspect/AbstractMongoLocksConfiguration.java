@@ -2,6 +2,8 @@ package io.github.mongolock.aspect;
 
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
+import io.github.mongolock.RWMutexOptions;
+import java.time.Duration;
 import org.bson.Document;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.NoSuchBeanDefinitionException;
@@ -72,7 +74,16 @@ abstract class AbstractMongoLocksConfiguration implements ImportAware, Environme
     return new MongoLocks(
         lockCollection(beanFactory, databases),
         clientIds.getIfAvailable(ClientIdProvider::perProcess),
-        LockedMethods.parseTimeout(environment, enableMongoLocks.getString("waitTimeout")));
+        LockedMethods.parseTimeout(environment, enableMongoLocks.getString("waitTimeout")),
+        RWMutexOptions.builder().leaseTime(defaultLeaseTime()).build());
+  }
+
+  private Duration defaultLeaseTime() {
+    try {
+      return LockedMethods.parseLeaseTime(environment, enableMongoLocks.getString("leaseTime"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("@EnableMongoLocks: " + e.getMessage(), e);
+    }
   }
 
   @SuppressWarnings("unchecked")

@@ -29,7 +29,8 @@ import org.springframework.core.Ordered;
  *
  * <p>Problems are reported when the context starts, naming the method: lock ID templates that
  * cannot work, methods a proxy cannot intercept (private, static, final, or absent from the
- * interfaces of a JDK proxy), asynchronous methods, a method with both annotations.
+ * interfaces of a JDK proxy), asynchronous methods, a method with both annotations, a wait or lease
+ * that is not a valid duration.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
@@ -52,6 +53,14 @@ public @interface EnableMongoLocks {
    * throw {@link io.github.mongolock.LockTimeoutException}.
    */
   String waitTimeout() default "30s";
+
+  /**
+   * The lease of every hold unless a method or {@link MongoLocks} call names another: {@code
+   * "20s"}, {@code "PT2M"} or a {@code ${...}} placeholder. The default, 30 seconds, is {@link
+   * io.github.mongolock.RWMutexOptions}'s. A process that stops renewing (killed, paused, cut off
+   * from MongoDB) keeps the lock this long at most; it renews every third of the lease.
+   */
+  String leaseTime() default "30s";
 
   /**
    * {@link AdviceMode#PROXY} (the default): Spring AOP proxies lock calls that go through the

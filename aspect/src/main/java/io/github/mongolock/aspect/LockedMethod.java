@@ -11,8 +11,10 @@ import java.time.Duration;
  * @param mode write or read
  * @param lockId the parsed lock ID template
  * @param waitTimeout how long to wait, or null for the application default
+ * @param leaseTime the lease of the hold, or null for the application default
  */
-record LockedMethod(Method method, LockMode mode, LockIdTemplate lockId, Duration waitTimeout) {
+record LockedMethod(
+    Method method, LockMode mode, LockIdTemplate lockId, Duration waitTimeout, Duration leaseTime) {
 
   String describe() {
     return (mode == LockMode.WRITE ? "@WriteLocked" : "@ReadLocked")

@@ -29,6 +29,7 @@ final class LockedMethodInvoker {
       return call.run();
     }
     String lockId = lockedMethods.lockId(locked, args);
-    return mongoLocks.get().execute(locked.mode(), lockId, locked.waitTimeout(), call);
+    return mongoLocks.get().execute(
+        locked.mode(), lockId, locked.waitTimeout(), locked.leaseTime(), call);
   }
 }

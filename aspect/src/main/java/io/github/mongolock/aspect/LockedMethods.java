@@ -1,6 +1,7 @@
 package io.github.mongolock.aspect;
 
 import io.github.mongolock.LockMode;
+import io.github.mongolock.RWMutexOptions;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Map;
@@ -92,6 +93,7 @@ final class LockedMethods {
     String annotation = (write != null ? "@WriteLocked" : "@ReadLocked");
     String template = write != null ? write.value() : read.value();
     String timeout = write != null ? write.waitTimeout() : read.waitTimeout();
+    String lease = write != null ? write.leaseTime() : read.leaseTime();
     annotation += "(\"" + template + "\") on " + where;
     try {
       String refusal = asyncRefusal(specific, targetClass);
@@ -104,7 +106,8 @@ final class LockedMethods {
               specific,
               parameterNames.getParameterNames(specific));
       Duration wait = timeout.isEmpty() ? null : parseTimeout(placeholders, timeout);
-      return new LockedMethod(specific, mode, lockId, wait);
+      Duration leaseTime = lease.isEmpty() ? null : parseLeaseTime(placeholders, lease);
+      return new LockedMethod(specific, mode, lockId, wait, leaseTime);
     } catch (IllegalArgumentException e) {
       return new IllegalStateException(annotation + ": " + e.getMessage(), e);
     }
@@ -126,17 +129,39 @@ final class LockedMethods {
   /** Parses a wait timeout such as "500ms", "10s", "PT1M" or "${app.wait}". */
   static Duration parseTimeout(PropertyResolver placeholders, String text) {
     String resolved = placeholders.resolveRequiredPlaceholders(text).trim();
-    Duration duration;
-    try {
-      duration = DurationFormatterUtils.detectAndParse(resolved);
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(
-          "waitTimeout \"" + resolved + "\" is not a duration such as 500ms, 10s or PT1M", e);
-    }
+    Duration duration = parseDuration("waitTimeout", resolved);
     if (duration.isNegative()) {
       throw new IllegalArgumentException("waitTimeout \"" + resolved + "\" is negative");
     }
     return duration;
+  }
+
+  /**
+   * Parses a lease time such as "20s", "PT1M" or "${app.lease}"; it must be one that {@link
+   * RWMutexOptions} accepts (positive, long enough for a renewal interval of a third of it).
+   */
+  static Duration parseLeaseTime(PropertyResolver placeholders, String text) {
+    String resolved = placeholders.resolveRequiredPlaceholders(text).trim();
+    Duration duration = parseDuration("leaseTime", resolved);
+    if (duration.isZero() || duration.isNegative()) {
+      throw new IllegalArgumentException("leaseTime \"" + resolved + "\" must be positive");
+    }
+    try {
+      RWMutexOptions.builder().leaseTime(duration).build();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "leaseTime \"" + resolved + "\" is not usable: " + e.getMessage(), e);
+    }
+    return duration;
+  }
+
+  private static Duration parseDuration(String attribute, String resolved) {
+    try {
+      return DurationFormatterUtils.detectAndParse(resolved);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          attribute + " \"" + resolved + "\" is not a duration such as 500ms, 10s or PT1M", e);
+    }
   }
 
   private static final String REACTIVE_PUBLISHER = "org.reactivestreams.Publisher";

@@ -4,9 +4,13 @@ import com.mongodb.client.MongoCollection;
 import io.github.mongolock.LockHandle;
 import io.github.mongolock.LockMode;
 import io.github.mongolock.RWMutex;
+import io.github.mongolock.RWMutexOptions;
 import java.lang.reflect.UndeclaredThrowableException;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.bson.Document;
 
@@ -14,35 +18,75 @@ import org.bson.Document;
  * Programmatic locking, for where an annotation does not fit: a lock ID computed in the middle of
  * a method, a lock around part of a method, code outside Spring beans. {@code @EnableMongoLocks}
  * registers one as a bean; the annotations run through the same {@code execute} path, so the
- * client ID, default wait and rules are the same (see {@link WriteLocked}).
+ * client ID, default wait, default lease and rules are the same (see {@link WriteLocked}).
  *
  * <pre>{@code
  * int stock = mongoLocks.withReadLock("sku-" + sku, () -> inventory.count(sku));
  * mongoLocks.withWriteLock("sku-" + sku, Duration.ofSeconds(2), () -> inventory.add(sku, 5));
+ * mongoLocks.withWriteLock("report", Duration.ZERO, Duration.ofMinutes(2), () -> report.build());
  * }</pre>
+ *
+ * <p><b>Leases.</b> Every hold has a lease that this process renews in the background (see
+ * {@link RWMutexOptions}); a hold whose lease could not be renewed in time, or that another client
+ * evicted, is lost. The lease is the default of the constructor's options (30 s unless configured)
+ * or the one a call names. One {@link RWMutexOptions} is built per distinct lease and reused.
+ *
+ * <p><b>A lock lost while the body runs.</b> Releasing a lost hold throws {@link
+ * io.github.mongolock.LockLostException}. If the body returned normally, the caller gets that
+ * exception instead of the result: the body's work is done (a transaction inside it has committed)
+ * but it may have overlapped with another holder, so the call never looks like a plain success. If
+ * the body threw, its exception propagates unchanged and the {@code LockLostException} is attached
+ * to it as suppressed. To check while the body runs, use {@link #currentHold()}: {@code
+ * isHeld()}, and {@code fencingToken()} for resources that must refuse a stale writer.
  */
 public final class MongoLocks {
 
   /** The wait when nothing else is configured. */
   public static final Duration DEFAULT_WAIT_TIMEOUT = Duration.ofSeconds(30);
 
+  /** The lease when nothing else is configured: core's default. */
+  public static final Duration DEFAULT_LEASE_TIME = RWMutexOptions.defaults().leaseTime();
+
+  /** The holds taken through {@code execute} on this thread, innermost first. */
+  private static final ThreadLocal<ArrayDeque<LockHandle>> HOLDS = new ThreadLocal<>();
+
   private final MongoCollection<Document> collection;
   private final ClientIdProvider clientIds;
   private final Duration waitTimeout;
+  private final RWMutexOptions options;
+  private final Map<Duration, RWMutexOptions> optionsByLease = new ConcurrentHashMap<>();
 
-  /** Locks in {@code collection}, with the {@link ClientIdProvider#perProcess()} ID and a 30 s wait. */
+  /**
+   * Locks in {@code collection}, with the {@link ClientIdProvider#perProcess()} ID, a 30 s wait and
+   * a 30 s lease.
+   */
   public MongoLocks(MongoCollection<Document> collection) {
     this(collection, ClientIdProvider.perProcess(), DEFAULT_WAIT_TIMEOUT);
   }
 
+  /** Locks with the default options (a 30 s lease). */
   public MongoLocks(
       MongoCollection<Document> collection, ClientIdProvider clientIds, Duration waitTimeout) {
+    this(collection, clientIds, waitTimeout, RWMutexOptions.defaults());
+  }
+
+  /**
+   * Locks with {@code options} (its {@code leaseTime} is the default lease; calls that name another
+   * lease use these options with that lease).
+   */
+  public MongoLocks(
+      MongoCollection<Document> collection,
+      ClientIdProvider clientIds,
+      Duration waitTimeout,
+      RWMutexOptions options) {
     this.collection = Objects.requireNonNull(collection, "collection");
     this.clientIds = Objects.requireNonNull(clientIds, "clientIds");
     this.waitTimeout = Objects.requireNonNull(waitTimeout, "waitTimeout");
+    this.options = Objects.requireNonNull(options, "options");
     if (waitTimeout.isNegative()) {
       throw new IllegalArgumentException("waitTimeout is negative: " + waitTimeout);
     }
+    optionsByLease.put(options.leaseTime(), options);
   }
 
   /** Runs {@code body} holding the write lock {@code lockId}, waiting up to the default timeout. */
@@ -53,6 +97,16 @@ public final class MongoLocks {
   /** Runs {@code body} holding the write lock {@code lockId}, waiting up to {@code waitTimeout}. */
   public <T> T withWriteLock(String lockId, Duration waitTimeout, Supplier<T> body) {
     return withLock(LockMode.WRITE, lockId, waitTimeout, body);
+  }
+
+  /**
+   * Runs {@code body} holding the write lock {@code lockId} under a lease of {@code leaseTime},
+   * waiting up to {@code waitTimeout}.
+   */
+  public <T> T withWriteLock(
+      String lockId, Duration waitTimeout, Duration leaseTime, Supplier<T> body) {
+    Objects.requireNonNull(leaseTime, "leaseTime");
+    return withLock(LockMode.WRITE, lockId, waitTimeout, leaseTime, body);
   }
 
   /** Runs {@code body} holding the read lock {@code lockId}, waiting up to the default timeout. */
@@ -66,11 +120,94 @@ public final class MongoLocks {
   }
 
   /**
+   * Runs {@code body} holding the read lock {@code lockId} under a lease of {@code leaseTime},
+   * waiting up to {@code waitTimeout}.
+   */
+  public <T> T withReadLock(
+      String lockId, Duration waitTimeout, Duration leaseTime, Supplier<T> body) {
+    Objects.requireNonNull(leaseTime, "leaseTime");
+    return withLock(LockMode.READ, lockId, waitTimeout, leaseTime, body);
+  }
+
+  /**
+   * The innermost hold this thread took through {@code MongoLocks}: the lock of the annotated
+   * method or {@code with...Lock} body running now (a nested call's hold while it runs). For
+   * checks inside the body:
+   *
+   * <pre>{@code
+   * @WriteLocked("ledger")
+   * public void post(Entry entry) {
+   *   ledger.write(entry, MongoLocks.currentHold().fencingToken());   // the resource checks it
+   * }
+   * }</pre>
+   *
+   * {@code isHeld()} answers false once the hold is lost; {@code fencingToken()} then throws
+   * {@link io.github.mongolock.LockLostException}, and for a read hold {@link
+   * IllegalStateException}. The hold is released when its method or body ends: {@code close()} on
+   * it throws {@link UnsupportedOperationException}. Holds taken directly on an {@link RWMutex}
+   * are not seen.
+   *
+   * @throws IllegalStateException when this thread is not inside a locked method or body
+   */
+  public static LockHandle currentHold() {
+    ArrayDeque<LockHandle> holds = HOLDS.get();
+    if (holds == null) {
+      throw new IllegalStateException(
+          "this thread holds no lock taken through @WriteLocked, @ReadLocked or MongoLocks");
+    }
+    return new BodyHold(holds.peek());
+  }
+
+  /** A hold as the body sees it: everything but an early release, which would leave it unlocked. */
+  private record BodyHold(LockHandle held) implements LockHandle {
+    @Override
+    public String lockID() {
+      return held.lockID();
+    }
+
+    @Override
+    public String clientID() {
+      return held.clientID();
+    }
+
+    @Override
+    public LockMode mode() {
+      return held.mode();
+    }
+
+    @Override
+    public boolean isOpen() {
+      return held.isOpen();
+    }
+
+    @Override
+    public boolean isHeld() {
+      return held.isHeld();
+    }
+
+    @Override
+    public long fencingToken() {
+      return held.fencingToken();
+    }
+
+    @Override
+    public void close() {
+      throw new UnsupportedOperationException(
+          "the " + held + " is released when its locked method or body ends");
+    }
+
+    @Override
+    public String toString() {
+      return held.toString();
+    }
+  }
+
+  /**
    * The {@link RWMutex} for {@code lockId} under the current client ID, for the full API
    * ({@code tryLock}, {@code acquireWrite} with try-with-resources, ...).
    */
   public RWMutex mutex(String lockId) {
-    return new RWMutex(collection, requireLockId(lockId), clientId());
+    return new RWMutex(collection, requireLockId(lockId), clientId(), options);
   }
 
   /** The client ID the next call on this thread would lock under. */
@@ -88,17 +225,27 @@ public final class MongoLocks {
     return waitTimeout;
   }
 
+  /** The lease used when a call does not name one. */
+  public Duration defaultLeaseTime() {
+    return options.leaseTime();
+  }
+
   /** The collection that holds the locks. */
   public MongoCollection<Document> collection() {
     return collection;
   }
 
-  @SuppressWarnings("unchecked")
   private <T> T withLock(LockMode mode, String lockId, Duration wait, Supplier<T> body) {
+    return withLock(mode, lockId, wait, null, body);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> T withLock(
+      LockMode mode, String lockId, Duration wait, Duration lease, Supplier<T> body) {
     Objects.requireNonNull(body, "body");
     Objects.requireNonNull(wait, "waitTimeout");
     try {
-      return (T) execute(mode, lockId, wait, body::get);
+      return (T) execute(mode, lockId, wait, lease, body::get);
     } catch (RuntimeException | Error unchanged) {
       throw unchanged;
     } catch (Throwable impossible) {
@@ -109,16 +256,47 @@ public final class MongoLocks {
 
   /**
    * The one locking path for annotations and programmatic calls: acquire, run, release. The body's
-   * exceptions propagate unchanged; a failure to release after the body threw is added to that
-   * exception as suppressed.
+   * exceptions propagate unchanged; a failure to release after the body threw (such as the {@code
+   * LockLostException} of a lost hold) is added to that exception as suppressed, and after a normal
+   * return it is thrown instead of returning the result.
+   *
+   * @param wait null for the default wait
+   * @param lease null for the default lease
    */
-  Object execute(LockMode mode, String lockId, Duration wait, LockedBody body) throws Throwable {
-    RWMutex mutex = mutex(lockId);
+  Object execute(LockMode mode, String lockId, Duration wait, Duration lease, LockedBody body)
+      throws Throwable {
+    RWMutex mutex = new RWMutex(collection, requireLockId(lockId), clientId(), options(lease));
     Duration timeout = wait != null ? wait : waitTimeout;
     try (LockHandle held =
         mode == LockMode.WRITE ? mutex.acquireWrite(timeout) : mutex.acquireRead(timeout)) {
-      return body.run();
+      ArrayDeque<LockHandle> holds = HOLDS.get();
+      if (holds == null) {
+        holds = new ArrayDeque<>(4);
+        HOLDS.set(holds);
+      }
+      holds.push(held);
+      try {
+        return body.run();
+      } finally {
+        holds.pop();
+        if (holds.isEmpty()) {
+          HOLDS.remove(); // nothing left behind on pooled threads
+        }
+      }
     }
+  }
+
+  /** The options for {@code lease}: built once per distinct lease, then reused. */
+  private RWMutexOptions options(Duration lease) {
+    if (lease == null) {
+      return options;
+    }
+    RWMutexOptions cached = optionsByLease.get(lease);
+    return cached != null ? cached : optionsByLease.computeIfAbsent(lease, this::withLease);
+  }
+
+  private RWMutexOptions withLease(Duration lease) {
+    return options.toBuilder().leaseTime(lease).build();
   }
 
   private static String requireLockId(String lockId) {
@@ -131,6 +309,6 @@ public final class MongoLocks {
   @Override
   public String toString() {
     return "MongoLocks{collection=" + collection.getNamespace() + ", clientIds=" + clientIds
-        + ", waitTimeout=" + waitTimeout + "}";
+        + ", waitTimeout=" + waitTimeout + ", leaseTime=" + options.leaseTime() + "}";
   }
 }

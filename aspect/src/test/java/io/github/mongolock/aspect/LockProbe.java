@@ -3,6 +3,7 @@ package io.github.mongolock.aspect;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.Filters;
 import io.github.mongolock.RWMutex;
 import io.github.mongolock.testkit.TestMongo;
 import org.bson.Document;
@@ -57,6 +58,30 @@ final class LockProbe implements AutoCloseable {
       return "free";
     }
     return canRead(lockId) ? "read" : "write";
+  }
+
+  /** The stored lock document, read through this probe's own client; null when there is none. */
+  Document stored(String lockId) {
+    return locks.find(Filters.eq("lockID", lockId)).first();
+  }
+
+  /** The {@code ms} of the lock's only lease entry ({@code leases.<session>.ms}). */
+  long leaseMs(String lockId) {
+    Document document = stored(lockId);
+    if (document == null) {
+      throw new AssertionError("no lock document " + lockId);
+    }
+    Document leases = document.get("leases", Document.class);
+    if (leases == null || leases.size() != 1) {
+      throw new AssertionError("expected one lease on " + lockId + ": " + document.toJson());
+    }
+    Document lease = (Document) leases.values().iterator().next();
+    return ((Number) lease.get("ms")).longValue();
+  }
+
+  /** Removes the lock behind its holders' backs, as an administrator (or a buggy client) might. */
+  void delete(String lockId) {
+    locks.deleteOne(Filters.eq("lockID", lockId));
   }
 
   @Override

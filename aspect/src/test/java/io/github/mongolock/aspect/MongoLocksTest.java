@@ -9,6 +9,7 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import io.github.mongolock.LockTimeoutException;
 import io.github.mongolock.RWMutex;
+import io.github.mongolock.RWMutexOptions;
 import io.github.mongolock.testkit.MongoExtension;
 import java.time.Duration;
 import org.bson.Document;
@@ -71,5 +72,40 @@ class MongoLocksTest {
     MongoLocks locks = new MongoLocks(database.getCollection("locks"));
     assertEquals(ClientIdProvider.perProcess().clientId(), locks.clientId());
     assertEquals(MongoLocks.DEFAULT_WAIT_TIMEOUT, locks.defaultWaitTimeout());
+    assertEquals(Duration.ofSeconds(30), locks.defaultLeaseTime());
+    assertEquals(MongoLocks.DEFAULT_LEASE_TIME, locks.mutex("job").options().leaseTime());
+  }
+
+  @Test
+  void leasesComeFromTheOptionsOrTheCall(MongoDatabase database) {
+    RWMutexOptions options = RWMutexOptions.builder().leaseTime(Duration.ofSeconds(12)).build();
+    MongoLocks locks =
+        new MongoLocks(database.getCollection("locks"), () -> "solo", Duration.ofSeconds(5), options);
+    try (LockProbe probe = new LockProbe(database)) {
+      assertEquals(Duration.ofSeconds(12), locks.defaultLeaseTime());
+      assertSame(options, locks.mutex("job").options());
+      assertEquals(12_000, locks.withWriteLock("job", () -> probe.leaseMs("job")));
+      assertEquals(
+          3_000,
+          locks.withReadLock(
+              "job", Duration.ofSeconds(1), Duration.ofSeconds(3), () -> probe.leaseMs("job")));
+      assertEquals(
+          90_000,
+          locks.withWriteLock(
+              "job", Duration.ofSeconds(1), Duration.ofSeconds(90), () -> probe.leaseMs("job")));
+      assertEquals("free", probe.state("job"));
+    }
+  }
+
+  @Test
+  void aBadLeaseFailsBeforeAnythingIsWritten(MongoDatabase database) {
+    MongoCollection<Document> collection = database.getCollection("bad-lease");
+    MongoLocks locks = new MongoLocks(collection, () -> "solo", Duration.ofSeconds(1));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> locks.withWriteLock("job", Duration.ZERO, Duration.ZERO, () -> "never"));
+    assertTrue(e.getMessage().contains("leaseTime"), e.getMessage());
+    assertEquals(0, collection.countDocuments());
   }
 }

@@ -56,6 +56,25 @@ class StartupChecksTest {
     public void place() {}
   }
 
+  public static class BadLeaseTime {
+    @WriteLocked(value = "orders", leaseTime = "a while")
+    public void place() {}
+  }
+
+  public static class ZeroLeaseTime {
+    @ReadLocked(value = "orders", leaseTime = "0s")
+    public void find() {}
+  }
+
+  public static class NegativeLeaseTime {
+    @WriteLocked(value = "orders", leaseTime = "${app.lease}")
+    public void place() {}
+  }
+
+  @Configuration
+  @EnableMongoLocks(leaseTime = "-1s")
+  static class NegativeDefaultLease {}
+
   public static class BothAnnotations {
     @WriteLocked("orders")
     @ReadLocked("orders")
@@ -179,6 +198,40 @@ class StartupChecksTest {
   void badWaitTimeout(MongoDatabase database) {
     assertMentions(
         startupFailure(database, BadTimeout.class), "BadTimeout.place()", "\"soon\"");
+  }
+
+  @Test
+  void badLeaseTimes(MongoDatabase database) {
+    assertMentions(
+        startupFailure(database, BadLeaseTime.class),
+        "@WriteLocked(\"orders\") on",
+        "BadLeaseTime.place()",
+        "leaseTime \"a while\" is not a duration");
+    assertMentions(
+        startupFailure(database, ZeroLeaseTime.class),
+        "ZeroLeaseTime.find()",
+        "leaseTime \"0s\" must be positive");
+    Exception e =
+        assertThrows(
+            Exception.class,
+            () ->
+                TestContexts.start(
+                        database, Map.of("app.lease", "-5s"), Locks.class, NegativeLeaseTime.class)
+                    .close());
+    StringBuilder messages = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      messages.append(t.getMessage()).append('\n');
+    }
+    assertMentions(
+        messages.toString(), "NegativeLeaseTime.place()", "leaseTime \"-5s\" must be positive");
+  }
+
+  @Test
+  void badApplicationDefaultLeaseTime(MongoDatabase database) {
+    assertMentions(
+        startupFailure(database, Valid.class, NegativeDefaultLease.class),
+        "@EnableMongoLocks",
+        "leaseTime \"-1s\" must be positive");
   }
 
   @Test
