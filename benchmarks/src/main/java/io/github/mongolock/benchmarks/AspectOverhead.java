@@ -3,6 +3,7 @@ package io.github.mongolock.benchmarks;
 import io.github.mongolock.benchmarks.Stats.Spread;
 import io.github.mongolock.benchmarks.jmh.AspectBenchmark;
 import io.github.mongolock.benchmarks.jmh.AspectBenchmark.Fixture;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,8 @@ final class AspectOverhead extends Part {
             run,
             AspectBenchmark.class,
             List.of("programmatic", "freshMutex", "mongoLocks", "annotated"),
-            settings.aspectRounds());
+            settings.aspectRounds(),
+            Duration.ofMillis(750));
     List<Double> programmatic = nanos.get("programmatic");
     Spread annotated = Spread.of(overheadMicros(nanos.get("annotated"), programmatic));
     Spread freshMutex = Spread.of(overheadMicros(nanos.get("freshMutex"), programmatic));

@@ -108,7 +108,17 @@ final class Environment {
   private static String gitCommit() {
     try {
       String head = run("git", "rev-parse", "--short", "HEAD");
-      String dirty = run("git", "status", "--porcelain", "--untracked-files=no", "--", "..");
+      // The files a run writes do not make the code it ran differ from the commit.
+      String dirty =
+          run(
+              "git",
+              "status",
+              "--porcelain",
+              "--untracked-files=no",
+              "--",
+              "..",
+              ":(exclude)results",
+              ":(exclude)README-section.md");
       return head.isEmpty() ? "?" : head + (dirty.isEmpty() ? "" : " (with uncommitted changes)");
     } catch (IOException | InterruptedException e) {
       return "?";

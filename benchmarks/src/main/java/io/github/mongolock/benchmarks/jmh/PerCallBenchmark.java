@@ -64,12 +64,6 @@ public class PerCallBenchmark {
   }
 
   @Benchmark
-  public void oursReadLockUnlock() {
-    mutex.rLock();
-    mutex.rUnlock();
-  }
-
-  @Benchmark
   public void rawUpsertDelete() {
     raw.updateOne(rawId, rawUpdate, UPSERT);
     raw.deleteOne(rawId);
