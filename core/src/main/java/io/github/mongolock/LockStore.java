@@ -117,6 +117,9 @@ final class LockStore {
   private final RWMutexOptions options;
   private final LeaseKeeper lease;
   private final Document holderEntry;
+  /** Rendered filter and update of the acquires, built on first use (they never change). */
+  private volatile Bson[] writeAcquire;
+  private volatile Bson[] readAcquire;
 
   LockStore(MongoCollection<Document> collection, String lockID, String clientID,
       RWMutexOptions options) {
@@ -289,13 +292,27 @@ final class LockStore {
 
   /** One attempt at the write lock. True when this client is now the writer. */
   boolean tryAcquireWrite() {
-    Bson filter =
+    Bson[] rendered = writeAcquire;
+    if (rendered == null) {
+      rendered = render(writeAcquireFilter(), writeAcquireUpdate());
+      writeAcquire = rendered;
+    }
+    Bson filter = rendered[0];
+    Bson update = rendered[1];
+    return leased(LockMode.WRITE, () -> upsert(filter, update));
+  }
+
+  private Bson writeAcquireFilter() {
+    return
         Filters.and(
             Filters.eq(LOCK_ID, lockID),
             Filters.or(
                 Filters.and(noReaders(), writerEmptyOr(clientID), noOtherWaitingWriter()),
                 expired(EXPIRES_AT)));
-    Bson update =
+  }
+
+  private Bson writeAcquireUpdate() {
+    return
         Updates.combine(
             Updates.set(WRITER, clientID),
             Updates.set(READERS, List.of()),
@@ -304,18 +321,31 @@ final class LockStore {
             Updates.set(HOLDERS, List.of(holderEntry)),
             stampLease(),
             expiresAtUpdate());
-    return leased(LockMode.WRITE, () -> upsert(filter, update));
   }
 
   /** One attempt at the read lock. True when this client is now a reader. */
   boolean tryAcquireRead() {
+    Bson[] rendered = readAcquire;
+    if (rendered == null) {
+      rendered = render(readAcquireFilter(), readAcquireUpdate());
+      readAcquire = rendered;
+    }
+    Bson filter = rendered[0];
+    Bson update = rendered[1];
+    return leased(LockMode.READ, () -> upsert(filter, update));
+  }
+
+  private Bson readAcquireFilter() {
     Bson waitingOk =
         options.writerPreference()
             ? Filters.or(noOtherWaitingWriter(), Filters.eq(READERS, clientID),
                 Filters.eq(WRITER, clientID))
             : new Document();
-    Bson filter =
-        Filters.and(Filters.eq(LOCK_ID, lockID), writerEmptyOr(clientID), notExpired(), waitingOk);
+    return Filters.and(
+        Filters.eq(LOCK_ID, lockID), writerEmptyOr(clientID), notExpired(), waitingOk);
+  }
+
+  private Bson readAcquireUpdate() {
     List<Bson> updates = new ArrayList<>();
     updates.add(Updates.addToSet(READERS, clientID));
     updates.add(Updates.setOnInsert(WRITER, ""));
@@ -324,7 +354,19 @@ final class LockStore {
     if (options.expiresAt() != null) {
       updates.add(Updates.setOnInsert(EXPIRES_AT, Date.from(options.expiresAt())));
     }
-    return leased(LockMode.READ, () -> upsert(filter, Updates.combine(updates)));
+    return Updates.combine(updates);
+  }
+
+  /**
+   * Renders a filter and an update once, so that the uncontended path of a mutex that is used
+   * more than once does not build and encode the same nested filter objects on every call.
+   */
+  private Bson[] render(Bson filter, Bson update) {
+    var registry = collection.getCodecRegistry();
+    return new Bson[] {
+      filter.toBsonDocument(Document.class, registry),
+      update.toBsonDocument(Document.class, registry)
+    };
   }
 
   /** Runs an acquire and records the lease with the heartbeat when it was granted. */
