@@ -14,6 +14,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,6 +54,9 @@ final class LeaseKeeper {
   private final long leaseNanos;
   /** The watch declares a lease lost this much before its local estimate runs out. */
   private final long watchPeriodNanos;
+  private final long renewIntervalNanos;
+  private ScheduledFuture<?> renewTask; // guarded by this
+  private ScheduledFuture<?> watchTask; // guarded by this
   private volatile MongoCollection<Document> collection;
   private final ConcurrentHashMap<String, Held> held = new ConcurrentHashMap<>();
   private final AtomicInteger acquiresInFlight = new AtomicInteger();
@@ -82,9 +86,39 @@ final class LeaseKeeper {
     long watchPeriod = Math.max(TimeUnit.MILLISECONDS.toNanos(5),
         Math.min(interval / 4, MAX_WATCH_PERIOD_NANOS));
     this.watchPeriodNanos = watchPeriod;
-    // fixed rate: a slow renewal must not stretch the cadence the lease time relies on
-    HEARTBEAT.scheduleAtFixedRate(this::renew, interval, interval, TimeUnit.NANOSECONDS);
-    WATCH.scheduleWithFixedDelay(this::watch, watchPeriod, watchPeriod, TimeUnit.NANOSECONDS);
+    this.renewIntervalNanos = interval;
+  }
+
+  /**
+   * Schedules the heartbeat and the watch when the first lease is held. They stop themselves when
+   * nothing is held any more, so that a JVM that used many collections or lease settings does not
+   * keep a periodic task for each of them.
+   */
+  private synchronized void startIfStopped() {
+    if (renewTask == null) {
+      // fixed rate: a slow renewal must not stretch the cadence the lease time relies on
+      renewTask =
+          HEARTBEAT.scheduleAtFixedRate(
+              this::renew, renewIntervalNanos, renewIntervalNanos, TimeUnit.NANOSECONDS);
+      watchTask =
+          WATCH.scheduleWithFixedDelay(
+              this::watch, watchPeriodNanos, watchPeriodNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** True while the heartbeat and the watch are scheduled (for tests). */
+  synchronized boolean isScheduled() {
+    return renewTask != null;
+  }
+
+  /** Called by the tasks: cancels both when nothing is held (a later acquire starts them again). */
+  private synchronized void stopIfNothingHeld() {
+    if (renewTask != null && held.isEmpty() && acquiresInFlight.get() == 0) {
+      renewTask.cancel(false);
+      watchTask.cancel(false);
+      renewTask = null;
+      watchTask = null;
+    }
   }
 
   /** The keeper for a collection (with the options' concerns applied) and lease settings. */
@@ -127,6 +161,7 @@ final class LeaseKeeper {
               return current;
             });
         changes.incrementAndGet();
+        startIfStopped();
       }
     } finally {
       acquiresInFlight.decrementAndGet();
@@ -163,7 +198,11 @@ final class LeaseKeeper {
 
   private void renew() {
     try {
-      if (held.isEmpty() || suspended) {
+      if (held.isEmpty()) {
+        stopIfNothingHeld();
+        return;
+      }
+      if (suspended) {
         return;
       }
       boolean quiet = acquiresInFlight.get() == 0;
@@ -212,6 +251,10 @@ final class LeaseKeeper {
       // one watch period early, so that the holder is told before the server could evict it
       long now = System.nanoTime();
       long limit = leaseNanos - watchPeriodNanos;
+      if (held.isEmpty()) {
+        stopIfNothingHeld();
+        return;
+      }
       for (Map.Entry<String, Held> e : held.entrySet()) {
         if (now - e.getValue().confirmedNanos.get() >= limit) {
           expire(e.getKey(), e.getValue(), confirmed -> now - confirmed >= limit,
