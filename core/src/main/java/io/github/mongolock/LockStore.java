@@ -362,7 +362,9 @@ final class LockStore {
    * more than once does not build and encode the same nested filter objects on every call.
    */
   private Bson[] render(Bson filter, Bson update) {
-    var registry = collection.getCodecRegistry();
+    // Only standard BSON values go in (strings, numbers, dates, lists, documents): the driver's
+    // default registry renders them as the collection's would.
+    var registry = com.mongodb.MongoClientSettings.getDefaultCodecRegistry();
     return new Bson[] {
       filter.toBsonDocument(Document.class, registry),
       update.toBsonDocument(Document.class, registry)
