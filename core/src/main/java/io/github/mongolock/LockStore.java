@@ -118,8 +118,29 @@ final class LockStore {
   private final LeaseKeeper lease;
   private final Document holderEntry;
   /** Rendered filter and update of the acquires, built on first use (they never change). */
-  private volatile Bson[] writeAcquire;
-  private volatile Bson[] readAcquire;
+  private final Rendered writeAcquire =
+      new Rendered(() -> render(writeAcquireFilter(), writeAcquireUpdate()));
+  private final Rendered readAcquire =
+      new Rendered(() -> render(readAcquireFilter(), readAcquireUpdate()));
+
+  /** A filter and an update rendered once, on first use; a race renders twice, harmlessly. */
+  private static final class Rendered {
+    private final java.util.function.Supplier<Bson[]> renderer;
+    private volatile Bson[] value;
+
+    Rendered(java.util.function.Supplier<Bson[]> renderer) {
+      this.renderer = renderer;
+    }
+
+    Bson[] get() {
+      Bson[] v = value;
+      if (v == null) {
+        v = renderer.get();
+        value = v;
+      }
+      return v;
+    }
+  }
 
   LockStore(MongoCollection<Document> collection, String lockID, String clientID,
       RWMutexOptions options) {
@@ -292,14 +313,8 @@ final class LockStore {
 
   /** One attempt at the write lock. True when this client is now the writer. */
   boolean tryAcquireWrite() {
-    Bson[] rendered = writeAcquire;
-    if (rendered == null) {
-      rendered = render(writeAcquireFilter(), writeAcquireUpdate());
-      writeAcquire = rendered;
-    }
-    Bson filter = rendered[0];
-    Bson update = rendered[1];
-    return leased(LockMode.WRITE, () -> upsert(filter, update));
+    Bson[] rendered = writeAcquire.get();
+    return leased(LockMode.WRITE, () -> upsert(rendered[0], rendered[1]));
   }
 
   private Bson writeAcquireFilter() {
@@ -325,14 +340,8 @@ final class LockStore {
 
   /** One attempt at the read lock. True when this client is now a reader. */
   boolean tryAcquireRead() {
-    Bson[] rendered = readAcquire;
-    if (rendered == null) {
-      rendered = render(readAcquireFilter(), readAcquireUpdate());
-      readAcquire = rendered;
-    }
-    Bson filter = rendered[0];
-    Bson update = rendered[1];
-    return leased(LockMode.READ, () -> upsert(filter, update));
+    Bson[] rendered = readAcquire.get();
+    return leased(LockMode.READ, () -> upsert(rendered[0], rendered[1]));
   }
 
   private Bson readAcquireFilter() {
