@@ -8,6 +8,7 @@ import com.mongodb.client.model.Aggregates;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
+import com.mongodb.client.model.changestream.OperationType;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,8 +36,10 @@ import org.bson.conversions.Bson;
  *       of those; an insert never frees a lock), projected to their {@code documentKey}.
  *   <li>A delete event carries only the document's {@code _id}, so pollers tell the watch the
  *       {@code _id} of the document they wait for (they read it anyway to look for expired leases).
- *       An event for a known {@code _id} wakes that lock's poller; any other event wakes every
- *       poller of the collection, each of which then makes one attempt.
+ *       An event wakes the poller of that {@code _id} and the pollers whose document's {@code _id}
+ *       is not known (not read yet, or deleted since); an event without an {@code _id} (the
+ *       embedded test server's update events) wakes every poller of the collection. A woken poller
+ *       makes one attempt.
  *   <li>Waking is what a local release does: increment {@link LockSite#releases} and signal.
  *   <li>If the stream cannot be opened or read (a standalone server, no permission), that is
  *       logged once and the collection is not watched for {@link #RETRY_AFTER_FAILURE_NANOS};
@@ -95,11 +98,9 @@ final class ChangeWatch {
     /** The lock document as last read: events about its {@code _id} wake this waiter. */
     void documentRead(Document doc) {
       Object id = doc == null ? null : doc.get("_id");
-      if (id != null) {
-        BsonValue key = new Document("_id", id).toBsonDocument().get("_id");
-        synchronized (ChangeWatch.this) {
-          documentId = key;
-        }
+      BsonValue key = id == null ? null : new Document("_id", id).toBsonDocument().get("_id");
+      synchronized (ChangeWatch.this) {
+        documentId = key;
       }
     }
 
@@ -212,24 +213,28 @@ final class ChangeWatch {
     return waiters.isEmpty() && System.nanoTime() - idleSince >= IDLE_CLOSE_NANOS;
   }
 
-  /** Wakes the pollers the events may concern: by {@code _id}, or all when one is unknown. */
+  /**
+   * Wakes the pollers the events may concern: an event about a document wakes the poller waiting
+   * for that document and the pollers that do not know their document's {@code _id} yet (or whose
+   * document was deleted: the next one has another {@code _id}); an event without an {@code _id}
+   * wakes every poller.
+   */
   private void wake(List<ChangeStreamDocument<Document>> events) {
     Set<LockSite> sites = new HashSet<>();
     synchronized (this) {
       for (ChangeStreamDocument<Document> event : events) {
         BsonDocument key = event.getDocumentKey();
         BsonValue id = key == null ? null : key.get("_id");
-        boolean routed = false;
-        if (id != null) {
-          for (Waiter waiter : waiters.values()) {
-            if (id.equals(waiter.documentId)) {
-              sites.add(waiter.site);
-              routed = true;
+        boolean deleted = event.getOperationType() == OperationType.DELETE;
+        for (Waiter waiter : waiters.values()) {
+          if (id == null || waiter.documentId == null) {
+            sites.add(waiter.site);
+          } else if (id.equals(waiter.documentId)) {
+            sites.add(waiter.site);
+            if (deleted) {
+              waiter.documentId = null;
             }
           }
-        }
-        if (!routed) {
-          sites.addAll(waiters.keySet());
         }
       }
     }

@@ -131,6 +131,56 @@ class ChangeStreamHandOffTest {
   }
 
   @Test
+  void eventsAboutOtherLockDocumentsDoNotWakeAWaiterThatKnowsItsOwn(MongoDatabase db) {
+    MongoCollection<Document> locks = freshCollection(db);
+    ChangeWatch watch = ChangeWatch.of(locks);
+    // no waiting-writer mark: its update would be an event about the waiter's own document
+    RWMutexOptions options = SLOW_POLLING.toBuilder().writerPreference(false).build();
+    locks.insertOne(
+        new Document("lockID", "mine").append("writer", "other-process").append("readers",
+            List.of()));
+    RWMutex waiter = new RWMutex(asSeenByWaiter(locks), "mine", "waiter", options);
+    CompletableFuture<Long> acquiredAt =
+        onThread(
+            "waiter",
+            () -> {
+              waiter.lock(Duration.ofSeconds(30));
+              long at = System.nanoTime();
+              waiter.unlock();
+              return at;
+            });
+    assertTrue(eventually(watch::isOpen, 5_000));
+    sleep(300); // the poller has read its document
+    long wakeUps = wakeUps(locks, "mine");
+    for (int i = 0; i < 20; i++) {
+      locks.insertOne(new Document("lockID", "other-" + i).append("writer", "someone"));
+      locks.deleteOne(Filters.eq("lockID", "other-" + i)); // a release of another lock
+    }
+    sleep(300);
+    assertEquals(wakeUps, wakeUps(locks, "mine"), "not woken by other locks' releases");
+    assertFalse(acquiredAt.isDone());
+    long releasedAt = System.nanoTime();
+    locks.deleteOne(Filters.eq("lockID", "mine"));
+    double millis = (await(acquiredAt) - releasedAt) / 1e6;
+    assertTrue(millis < 1000, "woken by its own document's deletion: " + millis + " ms");
+  }
+
+  /** Local releases and stream wake-ups of a lock's poller so far. */
+  private static long wakeUps(MongoCollection<Document> locks, String lockID) {
+    LockSite site = LockSite.enter(LockSite.keyOf(locks.getNamespace().getFullName(), lockID));
+    try {
+      site.mutex.lock();
+      try {
+        return site.releases;
+      } finally {
+        site.mutex.unlock();
+      }
+    } finally {
+      site.leave();
+    }
+  }
+
+  @Test
   void theCursorClosesWhenNobodyWaitsAndOpensAgainForTheNextWait(MongoDatabase db) {
     MongoCollection<Document> locks = freshCollection(db);
     ChangeWatch watch = ChangeWatch.of(locks);
