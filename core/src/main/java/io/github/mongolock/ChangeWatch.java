@@ -194,8 +194,8 @@ final class ChangeWatch {
       if (event == null) {
         long took = System.nanoTime() - asked;
         if (took < TimeUnit.MILLISECONDS.toNanos(MAX_AWAIT_MILLIS) / 2) {
-          // the server did not wait for events: do not ask again at once, and keep a slow server
-          // (the embedded one scans its whole oplog) busy at most a quarter of the time
+          // the server did not wait for events: do not ask again at once; pause three times as
+          // long as the answer took (the embedded server scans its whole oplog for each getMore)
           LockSupport.parkNanos(Math.min(MAX_PAUSE_NANOS, Math.max(MIN_PAUSE_NANOS, 3 * took)));
         }
         continue;
