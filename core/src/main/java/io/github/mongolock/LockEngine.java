@@ -26,7 +26,10 @@ import org.bson.Document;
  *   <li>In MongoDB, per client ID: one conditional write per state change. A contended acquire
  *       polls with exponential backoff and jitter between {@code minSleepTime} and {@code
  *       sleepTime}; only one thread per lock and JVM polls at a time (the others wait for its
- *       turn), and a local release wakes the poller at once. While polling it reads the document
+ *       turn), and a local release wakes the poller at once; so does an update, replace or delete
+ *       of the lock document by another process, reported by the collection's {@link ChangeWatch}
+ *       (unless {@code changeStreams} is off), which is only a hint: the attempt decides, and
+ *       without a stream the poller still polls. While polling it reads the document
  *       now and then (every {@code min(250 ms, leaseTime / 10)}, and once for a single try) and
  *       asks {@link LockStore#evictExpired} to remove holders whose leases look expired; the
  *       eviction's filter decides with the server's clock.
@@ -242,7 +245,7 @@ final class LockEngine {
     if (wait.isOnce()) {
       // one look for holders whose leases have expired by this host's clock
       try {
-        return evictExpired(new LeaseObserver(false)) && attempt(mode);
+        return evictExpired(new LeaseObserver(false), null) && attempt(mode);
       } catch (MongoInterruptedException e) {
         throw interrupted();
       } catch (MongoException e) {
@@ -251,6 +254,7 @@ final class LockEngine {
       }
     }
     boolean waitedForTurn = false;
+    long releasesSeen;
     site.mutex.lock();
     try {
       while (site.poller != null) {
@@ -260,6 +264,7 @@ final class LockEngine {
         }
       }
       site.poller = Thread.currentThread();
+      releasesSeen = site.releases;
     } catch (InterruptedException e) {
       throw interrupted();
     } finally {
@@ -267,7 +272,11 @@ final class LockEngine {
     }
     boolean acquired = false;
     boolean marked = false;
+    ChangeWatch.Waiter watching = null;
     try {
+      if (options.changeStreams()) {
+        watching = ChangeWatch.of(store.collection()).waiting(site, store.collection());
+      }
       if (waitedForTurn && attempt(mode)) {
         acquired = true;
         return true;
@@ -283,7 +292,7 @@ final class LockEngine {
         long now = System.nanoTime();
         if (lastEvictionCheck == 0 || now - lastEvictionCheck >= evictionCheckNanos) {
           lastEvictionCheck = now;
-          if (evictExpired(observer) && attempt(mode)) {
+          if (evictExpired(observer, watching) && attempt(mode)) {
             acquired = true;
             return true;
           }
@@ -302,9 +311,10 @@ final class LockEngine {
           }
         }
         long pause = sleep / 2 + ThreadLocalRandom.current().nextLong(sleep / 2 + 1);
-        if (!pauseUnlessReleased(site, wait, pause)) {
+        if (!pauseUnlessReleased(site, wait, pause, releasesSeen)) {
           return false;
         }
+        releasesSeen = releasesNow(site);
         if (attempt(mode)) {
           acquired = true;
           return true;
@@ -318,6 +328,9 @@ final class LockEngine {
       throw new LockAcquisitionException(
           "error acquiring lock " + lockID + ": " + e.getMessage(), lockID, clientID, e);
     } finally {
+      if (watching != null) {
+        watching.close();
+      }
       if (marked && !acquired) {
         try {
           uninterrupted(
@@ -339,9 +352,15 @@ final class LockEngine {
     }
   }
 
-  /** Reads the document and evicts holders whose leases look expired; true when it changed. */
-  private boolean evictExpired(LeaseObserver observer) {
+  /**
+   * Reads the document and evicts holders whose leases look expired; true when it changed. Tells
+   * the change stream watch which document the poller waits for.
+   */
+  private boolean evictExpired(LeaseObserver observer, ChangeWatch.Waiter watching) {
     Document doc = store.read();
+    if (watching != null) {
+      watching.documentRead(doc);
+    }
     if (doc == null) {
       return false;
     }
@@ -390,11 +409,16 @@ final class LockEngine {
     }
   }
 
-  /** Sleeps up to pauseNanos, or less when a local release happens. False once the wait is over. */
-  private boolean pauseUnlessReleased(LockSite site, Wait wait, long pauseNanos) {
+  /**
+   * Sleeps up to pauseNanos, or less when a local release happens or the change stream reports a
+   * change; returns at once when that happened since {@code releasesBefore} was read (before the
+   * last attempt), so that a release during the attempt is not slept through. False once the wait
+   * is over.
+   */
+  private boolean pauseUnlessReleased(LockSite site, Wait wait, long pauseNanos,
+      long releasesBefore) {
     site.mutex.lock();
     try {
-      long releasesBefore = site.releases;
       long until = System.nanoTime() + pauseNanos;
       long left = pauseNanos;
       while (left > 0 && site.releases == releasesBefore) {
@@ -406,6 +430,15 @@ final class LockEngine {
       return true;
     } catch (InterruptedException e) {
       throw interrupted();
+    } finally {
+      site.mutex.unlock();
+    }
+  }
+
+  private static long releasesNow(LockSite site) {
+    site.mutex.lock();
+    try {
+      return site.releases;
     } finally {
       site.mutex.unlock();
     }

@@ -157,6 +157,11 @@ final class LockStore {
     return lease;
   }
 
+  /** The lock collection, with the options' write and read concerns. */
+  MongoCollection<Document> collection() {
+    return collection;
+  }
+
   /**
    * Creates, once per collection and JVM, the unique index on {@code lockID} and the index on
    * {@code holders.s} that the heartbeat's {@code updateMany} uses. An existing index on the same

@@ -16,6 +16,13 @@ import java.util.Objects;
  *       waiting acquire (the seed's {@code sleepTime}, which was a fixed 1 s). Waits start at
  *       {@code minSleepTime} and double up to this, with jitter.</td></tr>
  *   <tr><td>{@code minSleepTime}</td><td>2 ms</td><td>the first pause of a waiting acquire.</td></tr>
+ *   <tr><td>{@code changeStreams}</td><td>true</td><td>while a thread polls for a lock, watch the
+ *       lock collection with a change stream (one cursor per collection and JVM, closed a few
+ *       seconds after the last wait) and attempt again as soon as a lock document is updated,
+ *       replaced or deleted, so a release by another process is noticed in milliseconds instead of
+ *       after the current pause. Polling goes on regardless; where change streams are not
+ *       available (a standalone server, no permission) waiting simply polls, and the stream is
+ *       tried again after a minute.</td></tr>
  *   <tr><td>{@code expiresAt}</td><td>none</td><td>the seed's absolute expiry, stored on the lock
  *       document when this client creates (or takes over) it. Once it has passed, this library treats
  *       the lock as free, without waiting for MongoDB's TTL monitor.</td></tr>
@@ -55,6 +62,7 @@ public final class RWMutexOptions {
   private final Duration renewInterval;
   private final WriteConcern writeConcern;
   private final ReadConcern readConcern;
+  private final boolean changeStreams;
 
   private RWMutexOptions(Builder b) {
     requirePositive(b.sleepTime, "sleepTime");
@@ -84,6 +92,7 @@ public final class RWMutexOptions {
     this.writerPreference = b.writerPreference;
     this.writerWaitingTtl = b.writerWaitingTtl;
     this.ensureIndex = b.ensureIndex;
+    this.changeStreams = b.changeStreams;
   }
 
   private static void requirePositive(Duration d, String name) {
@@ -114,6 +123,7 @@ public final class RWMutexOptions {
     b.renewInterval = renewInterval.equals(leaseTime.dividedBy(3)) ? null : renewInterval;
     b.writeConcern = writeConcern;
     b.readConcern = readConcern;
+    b.changeStreams = changeStreams;
     return b;
   }
 
@@ -158,13 +168,18 @@ public final class RWMutexOptions {
     return readConcern;
   }
 
+  public boolean changeStreams() {
+    return changeStreams;
+  }
+
   @Override
   public String toString() {
     return "RWMutexOptions{sleepTime=" + sleepTime + ", minSleepTime=" + minSleepTime
         + ", expiresAt=" + expiresAt + ", writerPreference=" + writerPreference
         + ", writerWaitingTtl=" + writerWaitingTtl + ", ensureIndex=" + ensureIndex
         + ", leaseTime=" + leaseTime + ", renewInterval=" + renewInterval + ", writeConcern="
-        + writeConcern + ", readConcern=" + readConcern + '}';
+        + writeConcern + ", readConcern=" + readConcern + ", changeStreams=" + changeStreams
+        + '}';
   }
 
   /** Builds {@link RWMutexOptions}; every setting is checked by {@link #build()}. */
@@ -179,6 +194,7 @@ public final class RWMutexOptions {
     private Duration renewInterval;
     private WriteConcern writeConcern = WriteConcern.MAJORITY;
     private ReadConcern readConcern = ReadConcern.MAJORITY;
+    private boolean changeStreams = true;
 
     private Builder() {}
 
@@ -245,6 +261,15 @@ public final class RWMutexOptions {
       return this;
     }
 
+    /**
+     * Whether a waiting acquire also listens to a change stream on the lock collection, to try
+     * again as soon as another process releases (default true). Polling goes on either way.
+     */
+    public Builder changeStreams(boolean changeStreams) {
+      this.changeStreams = changeStreams;
+      return this;
+    }
+
     public RWMutexOptions build() {
       return new RWMutexOptions(this);
     }
@@ -259,12 +284,13 @@ public final class RWMutexOptions {
         && Objects.equals(expiresAt, other.expiresAt) && writerPreference == other.writerPreference
         && writerWaitingTtl.equals(other.writerWaitingTtl) && ensureIndex == other.ensureIndex
         && leaseTime.equals(other.leaseTime) && renewInterval.equals(other.renewInterval)
-        && writeConcern.equals(other.writeConcern) && readConcern.equals(other.readConcern);
+        && writeConcern.equals(other.writeConcern) && readConcern.equals(other.readConcern)
+        && changeStreams == other.changeStreams;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(sleepTime, minSleepTime, expiresAt, writerPreference, writerWaitingTtl,
-        ensureIndex, leaseTime, renewInterval, writeConcern, readConcern);
+        ensureIndex, leaseTime, renewInterval, writeConcern, readConcern, changeStreams);
   }
 }
