@@ -16,13 +16,16 @@ import java.util.Objects;
  *       waiting acquire (the seed's {@code sleepTime}, which was a fixed 1 s). Waits start at
  *       {@code minSleepTime} and double up to this, with jitter.</td></tr>
  *   <tr><td>{@code minSleepTime}</td><td>2 ms</td><td>the first pause of a waiting acquire.</td></tr>
- *   <tr><td>{@code changeStreams}</td><td>true</td><td>while a thread polls for a lock, watch the
+ *   <tr><td>{@code changeStreams}</td><td>false</td><td>while a thread polls for a lock, watch the
  *       lock collection with a change stream (one cursor per collection and JVM, closed a few
  *       seconds after the last wait) and attempt again as soon as a lock document is updated,
  *       replaced or deleted, so a release by another process is noticed in milliseconds instead of
  *       after the current pause. Polling goes on regardless; where change streams are not
  *       available (a standalone server, no permission) waiting simply polls, and the stream is
- *       tried again after a minute.</td></tr>
+ *       tried again after a minute. Off by default: turn it on for replica sets and sharded
+ *       clusters. On servers without a real oplog it can cost more than it saves (the embedded
+ *       mongo-java-server used by the tests re-reads its whole change log on every read of the
+ *       stream, and a benchmark run with it on slowed every client on the machine).</td></tr>
  *   <tr><td>{@code expiresAt}</td><td>none</td><td>the seed's absolute expiry, stored on the lock
  *       document when this client creates (or takes over) it. Once it has passed, this library treats
  *       the lock as free, without waiting for MongoDB's TTL monitor.</td></tr>
@@ -194,7 +197,7 @@ public final class RWMutexOptions {
     private Duration renewInterval;
     private WriteConcern writeConcern = WriteConcern.MAJORITY;
     private ReadConcern readConcern = ReadConcern.MAJORITY;
-    private boolean changeStreams = true;
+    private boolean changeStreams = false;
 
     private Builder() {}
 

@@ -50,6 +50,7 @@ class ChangeStreamHandOffTest {
       RWMutexOptions.builder()
           .sleepTime(Duration.ofSeconds(2))
           .minSleepTime(Duration.ofSeconds(2))
+          .changeStreams(true)
           .build();
 
   private MongoClient waiterClient;
@@ -74,7 +75,7 @@ class ChangeStreamHandOffTest {
   void aWaiterIsWokenByAReleaseInAnotherProcess(MongoDatabase db) {
     MongoCollection<Document> locks = freshCollection(db);
     MongoCollection<Document> waiterView = asSeenByWaiter(locks);
-    assertTrue(SLOW_POLLING.changeStreams(), "on by default");
+    assertFalse(RWMutexOptions.defaults().changeStreams(), "off by default");
     RWMutexOptions polling = SLOW_POLLING.toBuilder().changeStreams(false).build();
     List<Double> streamed = new ArrayList<>();
     List<Double> polled = new ArrayList<>();
@@ -185,8 +186,9 @@ class ChangeStreamHandOffTest {
     MongoCollection<Document> locks = freshCollection(db);
     ChangeWatch watch = ChangeWatch.of(locks);
     assertFalse(watch.isOpen(), "no cursor before anyone waits");
-    RWMutex holder = new RWMutex(locks, "idle", "holder", LockTestSupport.fast());
-    RWMutex waiter = new RWMutex(asSeenByWaiter(locks), "idle", "waiter", LockTestSupport.fast());
+    RWMutexOptions streaming = LockTestSupport.fast().toBuilder().changeStreams(true).build();
+    RWMutex holder = new RWMutex(locks, "idle", "holder", streaming);
+    RWMutex waiter = new RWMutex(asSeenByWaiter(locks), "idle", "waiter", streaming);
     holder.lock();
     CompletableFuture<Void> waiting = onThread("waiter", () -> {
       waiter.lock();
@@ -221,7 +223,7 @@ class ChangeStreamHandOffTest {
     AtomicInteger refused = new AtomicInteger();
     MongoCollection<Document> standalone = refusingWatch(asSeenByWaiter(locks), refused);
     RWMutexOptions options =
-        RWMutexOptions.builder().sleepTime(Duration.ofMillis(100)).build();
+        RWMutexOptions.builder().sleepTime(Duration.ofMillis(100)).changeStreams(true).build();
     RWMutex waiter = new RWMutex(standalone, "refused", "waiter", options);
     ChangeWatch watch = ChangeWatch.of(locks);
     for (int i = 0; i < 3; i++) {
