@@ -55,6 +55,8 @@ public final class MongoLocks {
   private final Duration waitTimeout;
   private final RWMutexOptions options;
   private final Map<Duration, RWMutexOptions> optionsByLease = new ConcurrentHashMap<>();
+  static final int MUTEX_CACHE_LIMIT = 4096;
+  private final Map<MutexKey, RWMutex> mutexes = new ConcurrentHashMap<>();
 
   /**
    * Locks in {@code collection}, with the {@link ClientIdProvider#perProcess()} ID, a 30 s wait and
@@ -265,7 +267,7 @@ public final class MongoLocks {
    */
   Object execute(LockMode mode, String lockId, Duration wait, Duration lease, LockedBody body)
       throws Throwable {
-    RWMutex mutex = new RWMutex(collection, requireLockId(lockId), clientId(), options(lease));
+    RWMutex mutex = cachedMutex(requireLockId(lockId), clientId(), options(lease));
     Duration timeout = wait != null ? wait : waitTimeout;
     try (LockHandle held =
         mode == LockMode.WRITE ? mutex.acquireWrite(timeout) : mutex.acquireRead(timeout)) {
@@ -285,6 +287,28 @@ public final class MongoLocks {
       }
     }
   }
+
+  /**
+   * A mutex reused across calls for the same lock, client and options, so that the per-mutex work
+   * (checking arguments, rendering the acquire documents once) is not repeated on every call. A
+   * mutex keeps no hold state of its own (holds live per thread in the core), so sharing one is
+   * safe; the cache is emptied when it grows past {@link #MUTEX_CACHE_LIMIT} lock IDs, as
+   * templated IDs such as {@code order-#{#id}} would otherwise grow it without bound.
+   */
+  private RWMutex cachedMutex(String lockId, String clientId, RWMutexOptions lockOptions) {
+    MutexKey key = new MutexKey(lockId, clientId, lockOptions);
+    RWMutex cached = mutexes.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    if (mutexes.size() >= MUTEX_CACHE_LIMIT) {
+      mutexes.clear();
+    }
+    return mutexes.computeIfAbsent(
+        key, k -> new RWMutex(collection, k.lockId(), k.clientId(), k.options()));
+  }
+
+  private record MutexKey(String lockId, String clientId, RWMutexOptions options) {}
 
   /** The options for {@code lease}: built once per distinct lease, then reused. */
   private RWMutexOptions options(Duration lease) {
