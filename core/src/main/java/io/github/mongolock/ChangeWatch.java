@@ -25,15 +25,15 @@ import org.bson.Document;
 import org.bson.conversions.Bson;
 
 /**
- * Wakes the pollers of one lock collection when the lock documents they wait for change in
- * MongoDB, through a change stream: a hint only, polling goes on as before and decides.
+ * Wakes the pollers of one lock collection when the lock documents they wait for change in MongoDB,
+ * through a change stream: a hint only, polling goes on as before and decides.
  *
  * <ol>
  *   <li>At most one cursor per collection and JVM, read by a daemon thread {@code
  *       mongo-lock-watch-<namespace>}. It is opened when a thread starts polling for a lock of the
  *       collection, and closed when no thread has polled for {@link #IDLE_CLOSE_NANOS}.
- *   <li>It sees only {@code update}, {@code replace} and {@code delete} events (a release is one
- *       of those; an insert never frees a lock), projected to their {@code documentKey}.
+ *   <li>It sees only {@code update}, {@code replace} and {@code delete} events (a release is one of
+ *       those; an insert never frees a lock), projected to their {@code documentKey}.
  *   <li>A delete event carries only the document's {@code _id}, so pollers tell the watch the
  *       {@code _id} of the document they wait for (they read it anyway to look for expired leases).
  *       An event wakes the poller of that {@code _id} and the pollers whose document's {@code _id}
@@ -41,9 +41,9 @@ import org.bson.conversions.Bson;
  *       embedded test server's update events) wakes every poller of the collection. A woken poller
  *       makes one attempt.
  *   <li>Waking is what a local release does: increment {@link LockSite#releases} and signal.
- *   <li>If the stream cannot be opened or read (a standalone server, no permission), that is
- *       logged once and the collection is not watched for {@link #RETRY_AFTER_FAILURE_NANOS};
- *       waiting acquires keep polling and never see the error.
+ *   <li>If the stream cannot be opened or read (a standalone server, no permission), that is logged
+ *       once and the collection is not watched for {@link #RETRY_AFTER_FAILURE_NANOS}; waiting
+ *       acquires keep polling and never see the error.
  * </ol>
  *
  * <p>The stream is opened on the collection of the most recent poller, so with that mutex's read
@@ -81,13 +81,13 @@ final class ChangeWatch {
   }
 
   static ChangeWatch of(MongoCollection<Document> collection) {
-    return WATCHES.computeIfAbsent(
-        collection.getNamespace().getFullName(), ChangeWatch::new);
+    return WATCHES.computeIfAbsent(collection.getNamespace().getFullName(), ChangeWatch::new);
   }
 
   /** One polling thread's interest in one lock; {@link #close()} when it stops polling. */
   final class Waiter implements AutoCloseable {
     final LockSite site;
+
     /** The {@code _id} of the lock document, once known. */
     private BsonValue documentId;
 
@@ -117,8 +117,8 @@ final class ChangeWatch {
 
   /**
    * Called by the thread that starts polling for the lock of {@code site}, not holding the site's
-   * mutex. Starts the stream unless it runs, or failed less than a minute ago. Never throws for
-   * the stream's sake.
+   * mutex. Starts the stream unless it runs, or failed less than a minute ago. Never throws for the
+   * stream's sake.
    */
   Waiter waiting(LockSite site, MongoCollection<Document> collection) {
     Waiter waiter = new Waiter(site);
@@ -159,7 +159,9 @@ final class ChangeWatch {
           collection = via;
         }
         try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor =
-            collection.watch(PIPELINE).maxAwaitTime(MAX_AWAIT_MILLIS, TimeUnit.MILLISECONDS)
+            collection
+                .watch(PIPELINE)
+                .maxAwaitTime(MAX_AWAIT_MILLIS, TimeUnit.MILLISECONDS)
                 .cursor()) {
           synchronized (this) {
             open = true;
@@ -251,8 +253,10 @@ final class ChangeWatch {
 
   private void failed(Throwable e) {
     // a closed client is not the server's refusal: the next poller brings its own collection
-    boolean clientClosed = e instanceof IllegalStateException
-        || e instanceof MongoServerUnavailableException || e instanceof MongoInterruptedException;
+    boolean clientClosed =
+        e instanceof IllegalStateException
+            || e instanceof MongoServerUnavailableException
+            || e instanceof MongoInterruptedException;
     boolean first;
     synchronized (this) {
       open = false;
@@ -265,8 +269,13 @@ final class ChangeWatch {
       LOG.log(Level.DEBUG, "change stream on lock collection " + namespace + " ended: " + e);
       return;
     }
-    LOG.log(first ? Level.INFO : Level.DEBUG,
-        "no change stream on lock collection " + namespace + " (" + e + "); waiting acquires"
+    LOG.log(
+        first ? Level.INFO : Level.DEBUG,
+        "no change stream on lock collection "
+            + namespace
+            + " ("
+            + e
+            + "); waiting acquires"
             + " poll, and the stream is tried again in a minute");
   }
 }

@@ -24,21 +24,21 @@ import org.bson.Document;
 /**
  * The leases this process holds in one lock collection (for one lease time), and their renewal.
  *
- * <p>Every holder entry this process writes names the keeper's session, a random ID; the lease of
- * a session on a lock document is {@code leases.<session>.at}, stamped with the server's clock by
- * the acquire itself and by each renewal. One heartbeat thread per JVM renews, every {@code
+ * <p>Every holder entry this process writes names the keeper's session, a random ID; the lease of a
+ * session on a lock document is {@code leases.<session>.at}, stamped with the server's clock by the
+ * acquire itself and by each renewal. One heartbeat thread per JVM renews, every {@code
  * renewInterval}, all leases of a keeper with one {@code updateMany} that matches only documents
  * whose lease of this session has not yet expired (by the server's clock), so an expired lease is
- * never revived by the heartbeat. If the number of documents renewed is not the number this
- * process holds (or holds changed while the command ran), one more query finds which leases
- * survived; the others are lost.
+ * never revived by the heartbeat. If the number of documents renewed is not the number this process
+ * holds (or holds changed while the command ran), one more query finds which leases survived; the
+ * others are lost.
  *
- * <p>A second thread watches the local estimate: a lease not confirmed (by an acquire or a
- * renewal, counted on this JVM's monotonic clock from the moment the command was sent, so never
- * later than the server's stamp) within {@code leaseTime} minus one watch period is declared lost,
- * even when MongoDB cannot be reached at all. The holder is therefore told no later than the
- * server could consider the lease expired, whatever the offset between the clocks (only their
- * rates must agree). Losses are handed to {@link LockEngine#leaseLost}.
+ * <p>A second thread watches the local estimate: a lease not confirmed (by an acquire or a renewal,
+ * counted on this JVM's monotonic clock from the moment the command was sent, so never later than
+ * the server's stamp) within {@code leaseTime} minus one watch period is declared lost, even when
+ * MongoDB cannot be reached at all. The holder is therefore told no later than the server could
+ * consider the lease expired, whatever the offset between the clocks (only their rates must agree).
+ * Losses are handed to {@link LockEngine#leaseLost}.
  */
 final class LeaseKeeper {
 
@@ -52,8 +52,10 @@ final class LeaseKeeper {
   final String namespace;
   final Duration leaseTime;
   private final long leaseNanos;
+
   /** The watch declares a lease lost this much before its local estimate runs out. */
   private final long watchPeriodNanos;
+
   private final long renewIntervalNanos;
   private ScheduledFuture<?> renewTask; // guarded by this
   private ScheduledFuture<?> watchTask; // guarded by this
@@ -83,8 +85,8 @@ final class LeaseKeeper {
     this.leaseTime = options.leaseTime();
     this.leaseNanos = options.leaseTime().toNanos();
     long interval = options.renewInterval().toNanos();
-    long watchPeriod = Math.max(TimeUnit.MILLISECONDS.toNanos(5),
-        Math.min(interval / 4, MAX_WATCH_PERIOD_NANOS));
+    long watchPeriod =
+        Math.max(TimeUnit.MILLISECONDS.toNanos(5), Math.min(interval / 4, MAX_WATCH_PERIOD_NANOS));
     this.watchPeriodNanos = watchPeriod;
     this.renewIntervalNanos = interval;
   }
@@ -123,9 +125,16 @@ final class LeaseKeeper {
 
   /** The keeper for a collection (with the options' concerns applied) and lease settings. */
   static LeaseKeeper of(MongoCollection<Document> collection, RWMutexOptions options) {
-    String key = collection.getNamespace().getFullName() + '\u0000'
-        + options.leaseTime().toNanos() + '\u0000' + options.renewInterval().toNanos() + '\u0000'
-        + options.writeConcern() + '\u0000' + options.readConcern();
+    String key =
+        collection.getNamespace().getFullName()
+            + '\u0000'
+            + options.leaseTime().toNanos()
+            + '\u0000'
+            + options.renewInterval().toNanos()
+            + '\u0000'
+            + options.writeConcern()
+            + '\u0000'
+            + options.readConcern();
     return KEEPERS.computeIfAbsent(key, k -> new LeaseKeeper(collection, options));
   }
 
@@ -147,7 +156,11 @@ final class LeaseKeeper {
   }
 
   /** After an acquire answered (or failed); records the hold when it was granted. */
-  void acquireEnded(MongoCollection<Document> via, String lockID, String holder, boolean granted,
+  void acquireEnded(
+      MongoCollection<Document> via,
+      String lockID,
+      String holder,
+      boolean granted,
       long sentNanos) {
     try {
       if (granted) {
@@ -217,7 +230,9 @@ final class LeaseKeeper {
                       LockStore.leaseAlive(sessionID)),
                   Updates.currentDate(LockStore.leaseAtPath(sessionID)))
               .getMatchedCount();
-      if (quiet && acquiresInFlight.get() == 0 && changes.get() == changesBefore
+      if (quiet
+          && acquiresInFlight.get() == 0
+          && changes.get() == changesBefore
           && renewed == snapshot.size()) {
         snapshot.values().forEach(h -> h.confirm(sent));
         return;
@@ -234,15 +249,19 @@ final class LeaseKeeper {
         if (alive.contains(e.getKey())) {
           e.getValue().confirm(sent);
         } else {
-          expire(e.getKey(), e.getValue(), confirmed -> confirmed < sent,
+          expire(
+              e.getKey(),
+              e.getValue(),
+              confirmed -> confirmed < sent,
               "its lease was not renewed: it had expired (by the server's clock) or the holder"
                   + " was evicted");
         }
       }
     } catch (RuntimeException e) {
       // The watch declares the holds lost if no renewal succeeds within leaseTime.
-      LOG.log(Level.WARNING, "renewing the leases of session " + sessionID + " in " + namespace
-          + " failed: " + e);
+      LOG.log(
+          Level.WARNING,
+          "renewing the leases of session " + sessionID + " in " + namespace + " failed: " + e);
     }
   }
 
@@ -257,8 +276,12 @@ final class LeaseKeeper {
       }
       for (Map.Entry<String, Held> e : held.entrySet()) {
         if (now - e.getValue().confirmedNanos.get() >= limit) {
-          expire(e.getKey(), e.getValue(), confirmed -> now - confirmed >= limit,
-              "its lease could not be renewed within the lease time of " + leaseTime.toMillis()
+          expire(
+              e.getKey(),
+              e.getValue(),
+              confirmed -> now - confirmed >= limit,
+              "its lease could not be renewed within the lease time of "
+                  + leaseTime.toMillis()
                   + " ms");
         }
       }
@@ -267,7 +290,9 @@ final class LeaseKeeper {
     }
   }
 
-  /** Forgets the holds of lockID if still those of h and confirmed as test says; tells the engine. */
+  /**
+   * Forgets the holds of lockID if still those of h and confirmed as test says; tells the engine.
+   */
   private void expire(String lockID, Held h, LongPredicate stale, String reason) {
     boolean[] removed = {false};
     held.computeIfPresent(

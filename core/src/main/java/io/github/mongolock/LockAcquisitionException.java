@@ -1,6 +1,9 @@
 package io.github.mongolock;
 
-/** MongoDB failed while acquiring a lock: {@code error acquiring lock <lockID>: <cause>}. The cause is kept. */
+/**
+ * MongoDB failed while acquiring a lock: {@code error acquiring lock <lockID>: <cause>}. The cause
+ * is kept.
+ */
 public class LockAcquisitionException extends MongoLockException {
 
   LockAcquisitionException(String message, String lockID, String clientID, Throwable cause) {

@@ -29,10 +29,10 @@ import org.bson.Document;
  *       turn), and a local release wakes the poller at once; so does an update, replace or delete
  *       of the lock document by another process, reported by the collection's {@link ChangeWatch}
  *       (unless {@code changeStreams} is off), which is only a hint: the attempt decides, and
- *       without a stream the poller still polls. While polling it reads the document
- *       now and then (every {@code min(250 ms, leaseTime / 10)}, and once for a single try) and
- *       asks {@link LockStore#evictExpired} to remove holders whose leases look expired; the
- *       eviction's filter decides with the server's clock.
+ *       without a stream the poller still polls. While polling it reads the document now and then
+ *       (every {@code min(250 ms, leaseTime / 10)}, and once for a single try) and asks {@link
+ *       LockStore#evictExpired} to remove holders whose leases look expired; the eviction's filter
+ *       decides with the server's clock.
  * </ol>
  *
  * <p>Leases: a granted MongoDB hold is recorded with the {@link LeaseKeeper} that renews it. When
@@ -42,8 +42,8 @@ import org.bson.Document;
  * process's expired entry from the document if it is still there.
  *
  * <p>A MongoDB operation whose reply may have been lost is sent again (the operations are
- * idempotent for their client); a release that then finds nothing to release has succeeded, and
- * an acquire that gives up after such an error releases what it may have taken.
+ * idempotent for their client); a release that then finds nothing to release has succeeded, and an
+ * acquire that gives up after such an error releases what it may have taken.
  */
 final class LockEngine {
 
@@ -56,11 +56,17 @@ final class LockEngine {
   private final String clientID;
   private final RWMutexOptions options;
   private final List<LockLostListener> listeners;
+
   /** How often a waiting acquire reads the document to look for expired leases. */
   private final long evictionCheckNanos;
 
-  LockEngine(LockStore store, String siteKey, String lockID, String clientID,
-      RWMutexOptions options, List<LockLostListener> listeners) {
+  LockEngine(
+      LockStore store,
+      String siteKey,
+      String lockID,
+      String clientID,
+      RWMutexOptions options,
+      List<LockLostListener> listeners) {
     this.store = store;
     this.siteKey = siteKey;
     this.lockID = lockID;
@@ -68,7 +74,8 @@ final class LockEngine {
     this.options = options;
     this.listeners = listeners;
     this.evictionCheckNanos =
-        Math.max(options.sleepTime().toNanos(),
+        Math.max(
+            options.sleepTime().toNanos(),
             Math.min(READ_TAKEOVER_EVERY_NANOS, options.leaseTime().toNanos() / 10));
   }
 
@@ -92,9 +99,14 @@ final class LockEngine {
         if (holds.readHolds.containsKey(me)) {
           site.forgetIfIdle(clientID);
           throw new LockUpgradeException(
-              "cannot upgrade lock " + lockID + " from read to write for client: " + clientID
+              "cannot upgrade lock "
+                  + lockID
+                  + " from read to write for client: "
+                  + clientID
                   + " (this thread holds the read lock; release it first)",
-              lockID, clientID, null);
+              lockID,
+              clientID,
+              null);
         }
         holds.waitingWriters++;
         boolean turn = false;
@@ -235,8 +247,8 @@ final class LockEngine {
   }
 
   /**
-   * Acquires in MongoDB: one attempt, then (unless the wait is a single attempt) poll as the
-   * site's only poller until granted or the wait is over.
+   * Acquires in MongoDB: one attempt, then (unless the wait is a single attempt) poll as the site's
+   * only poller until granted or the wait is over.
    */
   private boolean acquireInMongo(LockSite site, LockMode mode, Wait wait) {
     if (attempt(mode)) {
@@ -297,13 +309,15 @@ final class LockEngine {
             return true;
           }
         }
-        if (mode == LockMode.WRITE && options.writerPreference()
+        if (mode == LockMode.WRITE
+            && options.writerPreference()
             && (!marked || now - lastMark >= markEvery)) {
           marked = true; // before the call: an interrupted call may still have set the mark
           store.markWriterWaiting();
           lastMark = now;
         }
-        if (mode == LockMode.READ && (lastTakeover == 0 || now - lastTakeover >= READ_TAKEOVER_EVERY_NANOS)) {
+        if (mode == LockMode.READ
+            && (lastTakeover == 0 || now - lastTakeover >= READ_TAKEOVER_EVERY_NANOS)) {
           lastTakeover = now;
           if (store.tryTakeOverExpiredForRead()) {
             acquired = true;
@@ -390,7 +404,8 @@ final class LockEngine {
       for (Document entry : LockStore.holderEntries(doc)) {
         String session = String.valueOf(entry.get(LockStore.HOLDER_SESSION));
         Object lease = leases instanceof Document d ? d.get(session) : null;
-        if (!(lease instanceof Document l) || !(l.get("at") instanceof Date at)
+        if (!(lease instanceof Document l)
+            || !(l.get("at") instanceof Date at)
             || !(l.get("ms") instanceof Number ms)) {
           result.add(session); // an entry without a lease stamp counts as expired
           continue;
@@ -415,8 +430,8 @@ final class LockEngine {
    * last attempt), so that a release during the attempt is not slept through. False once the wait
    * is over.
    */
-  private boolean pauseUnlessReleased(LockSite site, Wait wait, long pauseNanos,
-      long releasesBefore) {
+  private boolean pauseUnlessReleased(
+      LockSite site, Wait wait, long pauseNanos, long releasesBefore) {
     site.mutex.lock();
     try {
       long until = System.nanoTime() + pauseNanos;
@@ -471,7 +486,8 @@ final class LockEngine {
     try {
       uninterrupted(mode == LockMode.WRITE ? store::releaseWrite : store::releaseRead);
     } catch (MongoException ignored) {
-      // MongoDB is unreachable; the lock document still names this client, as it would after a crash
+      // MongoDB is unreachable; the lock document still names this client, as it would after a
+      // crash
     }
   }
 
@@ -618,13 +634,15 @@ final class LockEngine {
    * there), best effort; the caller throws {@link LockLostException}. A leased hold that MongoDB no
    * longer shows was lost too: returns the notices to give and throws {@link LockLostException}.
    */
-  private List<Runnable> releaseInMongo(LockSite site, ClientHolds holds, LockMode mode,
-      boolean wasLost, boolean keepLease) {
+  private List<Runnable> releaseInMongo(
+      LockSite site, ClientHolds holds, LockMode mode, boolean wasLost, boolean keepLease) {
     if (wasLost) {
       try {
-        uninterrupted(() -> mode == LockMode.WRITE
-            ? store.releaseWrite(keepLease, true)
-            : store.releaseRead(keepLease, true));
+        uninterrupted(
+            () ->
+                mode == LockMode.WRITE
+                    ? store.releaseWrite(keepLease, true)
+                    : store.releaseRead(keepLease, true));
       } catch (RuntimeException ignored) {
         // MongoDB unreachable (or the client closed): the entry has expired with its lease and
         // whoever needs the lock evicts it
@@ -635,9 +653,11 @@ final class LockEngine {
     for (int tries = 1; ; tries++) {
       try {
         LockStore.Released released =
-            uninterrupted(() -> mode == LockMode.WRITE
-                ? store.releaseWrite(keepLease, false)
-                : store.releaseRead(keepLease, false));
+            uninterrupted(
+                () ->
+                    mode == LockMode.WRITE
+                        ? store.releaseWrite(keepLease, false)
+                        : store.releaseRead(keepLease, false));
         if (released == LockStore.Released.NOT_HELD && !replyLost) {
           if (holds == null) {
             throw notHeld();
@@ -646,9 +666,11 @@ final class LockEngine {
           site.mutex.lock();
           List<Runnable> notices;
           try {
-            notices = markLost(holds,
-                "MongoDB no longer lists this client as a holder (its lease expired and another"
-                    + " client evicted it, or its writer was overridden)");
+            notices =
+                markLost(
+                    holds,
+                    "MongoDB no longer lists this client as a holder (its lease expired and another"
+                        + " client evicted it, or its writer was overridden)");
           } finally {
             site.mutex.unlock();
           }
@@ -697,8 +719,8 @@ final class LockEngine {
   }
 
   /**
-   * Caller holds the site's mutex: marks the holds lost and returns the listener calls to make
-   * once the mutex is released.
+   * Caller holds the site's mutex: marks the holds lost and returns the listener calls to make once
+   * the mutex is released.
    */
   private static List<Runnable> markLost(ClientHolds holds, String reason) {
     if (holds.lost) {
@@ -736,8 +758,11 @@ final class LockEngine {
         holds = site.clients.get(clientID);
         if (holds == null || holds.writer != owner || holds.writeHolds == 0) {
           throw new IllegalStateException(
-              "no fencing token: the thread does not hold the write lock " + lockID
-                  + " (client: " + clientID + ")");
+              "no fencing token: the thread does not hold the write lock "
+                  + lockID
+                  + " (client: "
+                  + clientID
+                  + ")");
         }
         if (holds.lost) {
           throw lost(holds);
@@ -753,8 +778,10 @@ final class LockEngine {
         token = uninterrupted(store::issueFencingToken);
       } catch (MongoException e) {
         throw new LockAcquisitionException(
-            "error issuing a fencing token for lock " + lockID + ": " + e.getMessage(), lockID,
-            clientID, e);
+            "error issuing a fencing token for lock " + lockID + ": " + e.getMessage(),
+            lockID,
+            clientID,
+            e);
       }
       List<Runnable> notices = List.of();
       site.mutex.lock();
@@ -763,8 +790,11 @@ final class LockEngine {
           holds.fencingToken = token;
           return token;
         }
-        notices = markLost(holds, "no fencing token: the write hold is no longer valid in MongoDB"
-            + " (its lease expired by the server's clock, or another client evicted it)");
+        notices =
+            markLost(
+                holds,
+                "no fencing token: the write hold is no longer valid in MongoDB"
+                    + " (its lease expired by the server's clock, or another client evicted it)");
       } finally {
         site.mutex.unlock();
         notices.forEach(Runnable::run);
@@ -828,15 +858,24 @@ final class LockEngine {
 
   private LockLostException lost(ClientHolds holds) {
     return new LockLostException(
-        "lock " + lockID + " was lost by client: " + clientID + " ("
-            + (holds.lostReason == null ? "lease expired" : holds.lostReason) + ")",
-        lockID, clientID, null);
+        "lock "
+            + lockID
+            + " was lost by client: "
+            + clientID
+            + " ("
+            + (holds.lostReason == null ? "lease expired" : holds.lostReason)
+            + ")",
+        lockID,
+        clientID,
+        null);
   }
 
   private LockInterruptedException interrupted() {
     Thread.currentThread().interrupt();
     return new LockInterruptedException(
-        "interrupted while waiting for lock " + lockID + " (client: " + clientID + ")", lockID,
-        clientID, null);
+        "interrupted while waiting for lock " + lockID + " (client: " + clientID + ")",
+        lockID,
+        clientID,
+        null);
   }
 }

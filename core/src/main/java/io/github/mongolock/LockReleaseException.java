@@ -1,6 +1,9 @@
 package io.github.mongolock;
 
-/** MongoDB failed while releasing a lock: {@code error releasing lock <lockID>: <cause>}. The cause is kept. */
+/**
+ * MongoDB failed while releasing a lock: {@code error releasing lock <lockID>: <cause>}. The cause
+ * is kept.
+ */
 public class LockReleaseException extends MongoLockException {
 
   LockReleaseException(String message, String lockID, String clientID, Throwable cause) {

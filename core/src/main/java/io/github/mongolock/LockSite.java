@@ -22,12 +22,16 @@ final class LockSite {
 
   final String key;
   final ReentrantLock mutex = new ReentrantLock();
+
   /** Signalled on every change of local state. */
   final Condition changed = mutex.newCondition();
+
   /** Per client ID: what this JVM's threads hold or wait for. */
   final Map<String, ClientHolds> clients = new HashMap<>();
+
   /** The one thread that polls MongoDB for this lock, or null. */
   Thread poller;
+
   /** Counts local releases, so that the poller can tell a release from other wake-ups. */
   long releases;
 
@@ -50,32 +54,48 @@ final class LockSite {
 
     /** The thread that holds or is acquiring the write lock. */
     Thread writer;
+
     /** Re-entry count of {@link #writer}; 0 while it is still acquiring. */
     int writeHolds;
+
     /** Re-entry count per reading thread. */
     final Map<Thread, Integer> readHolds = new IdentityHashMap<>();
+
     /** Local threads of this client waiting for the write lock (local writer preference). */
     int waitingWriters;
+
     /** Local threads of this client waiting for the read lock. */
     int waitingReaders;
+
     /** A MongoDB acquire or release of this client is in flight. */
     boolean busy;
+
     /** This client holds the write (read) lock in MongoDB. */
     boolean dbWrite;
+
     boolean dbRead;
+
     /** The leases under which the MongoDB holds were taken. */
     LeaseKeeper lease;
+
     /** The MongoDB holds were lost (lease expired or evicted); every unlock of them throws. */
     boolean lost;
+
     String lostReason;
+
     /** Told when the holds are lost: the listeners of the mutex that acquired them. */
     List<LockLostListener> listeners = List.of();
+
     /** The fencing token issued to the current write hold, or 0. */
     long fencingToken;
 
     boolean idle() {
-      return writer == null && readHolds.isEmpty() && waitingWriters == 0 && waitingReaders == 0
-          && !busy && !dbWrite
+      return writer == null
+          && readHolds.isEmpty()
+          && waitingWriters == 0
+          && waitingReaders == 0
+          && !busy
+          && !dbWrite
           && !dbRead;
     }
   }

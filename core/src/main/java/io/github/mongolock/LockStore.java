@@ -67,8 +67,8 @@ import org.bson.conversions.Bson;
  *       (11000) on the upsert means "held by someone else".
  *   <li>Read acquire: upsert where the writer is empty or this client (downgrade), {@code
  *       expiresAt} has not passed, and no other writer's unexpired mark is present (unless this
- *       client is already a reader or the writer); adds this client to readers and its lease
- *       entry, and stamps the lease.
+ *       client is already a reader or the writer); adds this client to readers and its lease entry,
+ *       and stamps the lease.
  *   <li>Read takeover: where {@code expiresAt} has passed, replace every holder by this reader.
  *   <li>Eviction (contended path only): where every named session's lease has expired by {@code
  *       $$NOW} and the evicted clients have no entry of another session, pull those sessions'
@@ -79,8 +79,8 @@ import org.bson.conversions.Bson;
  *   <li>Read release: delete where this client is the only holder and nobody waits; otherwise pull
  *       this client from readers (and its lease entry unless it still writes).
  *   <li>Fencing token: {@code $inc} the lock's counter document, then stamp the token on the lock
- *       document where this client is still the writer with an unexpired lease of its session;
- *       if that finds nothing the hold was lost and the token is not handed out.
+ *       document where this client is still the writer with an unexpired lease of its session; if
+ *       that finds nothing the hold was lost and the token is not handed out.
  * </ol>
  */
 final class LockStore {
@@ -117,9 +117,11 @@ final class LockStore {
   private final RWMutexOptions options;
   private final LeaseKeeper lease;
   private final Document holderEntry;
+
   /** Rendered filter and update of the acquires, built on first use (they never change). */
   private final Rendered writeAcquire =
       new Rendered(() -> render(writeAcquireFilter(), writeAcquireUpdate()));
+
   private final Rendered readAcquire =
       new Rendered(() -> render(readAcquireFilter(), readAcquireUpdate()));
 
@@ -142,7 +144,10 @@ final class LockStore {
     }
   }
 
-  LockStore(MongoCollection<Document> collection, String lockID, String clientID,
+  LockStore(
+      MongoCollection<Document> collection,
+      String lockID,
+      String clientID,
       RWMutexOptions options) {
     this.collection =
         collection.withWriteConcern(options.writeConcern()).withReadConcern(options.readConcern());
@@ -150,7 +155,8 @@ final class LockStore {
     this.clientID = clientID;
     this.options = options;
     this.lease = LeaseKeeper.of(this.collection, options);
-    this.holderEntry = new Document(HOLDER_CLIENT, clientID).append(HOLDER_SESSION, lease.sessionID);
+    this.holderEntry =
+        new Document(HOLDER_CLIENT, clientID).append(HOLDER_SESSION, lease.sessionID);
   }
 
   LeaseKeeper lease() {
@@ -167,8 +173,8 @@ final class LockStore {
    * {@code holders.s} that the heartbeat's {@code updateMany} uses. An existing index on the same
    * key is accepted when it does the job (for lockID: unique and not partial); any other index on
    * that key, or one with the same name, is a conflict reported with the collection and index
-   * names. Creating an index that exists with the same options is a no-op in MongoDB, so
-   * concurrent first uses by several processes are harmless.
+   * names. Creating an index that exists with the same options is a no-op in MongoDB, so concurrent
+   * first uses by several processes are harmless.
    */
   void ensureIndex() {
     if (!options.ensureIndex()) {
@@ -189,9 +195,17 @@ final class LockStore {
       create(ns, existing, LOCK_ID, true);
     } else if (!Boolean.TRUE.equals(lockIndex.get("unique"))
         || lockIndex.containsKey("partialFilterExpression")) {
-      throw setupFailed(ns, "its index " + lockIndex.get("name") + " on " + LOCK_ID
-          + " conflicts: the lock needs a unique, non-partial index on " + LOCK_ID + ", found "
-          + lockIndex.toJson() + " (drop it, or set ensureIndex(false) and manage indexes yourself)",
+      throw setupFailed(
+          ns,
+          "its index "
+              + lockIndex.get("name")
+              + " on "
+              + LOCK_ID
+              + " conflicts: the lock needs a unique, non-partial index on "
+              + LOCK_ID
+              + ", found "
+              + lockIndex.toJson()
+              + " (drop it, or set ensureIndex(false) and manage indexes yourself)",
           null);
     }
     if (indexOn(existing, HOLDER_SESSION_PATH) == null) {
@@ -204,7 +218,9 @@ final class LockStore {
   private static Document indexOn(List<Document> indexes, String field) {
     for (Document index : indexes) {
       Object key = index.get("key");
-      if (key instanceof Document k && k.size() == 1 && k.get(field) instanceof Number n
+      if (key instanceof Document k
+          && k.size() == 1
+          && k.get(field) instanceof Number n
           && Math.abs(n.doubleValue()) == 1) {
         return index;
       }
@@ -216,23 +232,40 @@ final class LockStore {
     String name = field + "_1";
     for (Document index : existing) {
       if (name.equals(index.get("name"))) {
-        throw setupFailed(ns, "an index named " + name + " already exists with another key: "
-            + index.toJson(), null);
+        throw setupFailed(
+            ns,
+            "an index named " + name + " already exists with another key: " + index.toJson(),
+            null);
       }
     }
     try {
       collection.createIndex(Indexes.ascending(field), new IndexOptions().unique(unique));
     } catch (MongoException e) {
-      throw setupFailed(ns, "cannot create the " + (unique ? "unique " : "") + "index " + name
-          + " on " + field + " (a conflicting index may have been created meanwhile): "
-          + e.getMessage(), e);
+      throw setupFailed(
+          ns,
+          "cannot create the "
+              + (unique ? "unique " : "")
+              + "index "
+              + name
+              + " on "
+              + field
+              + " (a conflicting index may have been created meanwhile): "
+              + e.getMessage(),
+          e);
     }
   }
 
   private LockAcquisitionException setupFailed(String ns, String problem, Throwable cause) {
     return new LockAcquisitionException(
-        "error acquiring lock " + lockID + ": lock collection " + ns + " cannot be set up: "
-            + problem, lockID, clientID, cause);
+        "error acquiring lock "
+            + lockID
+            + ": lock collection "
+            + ns
+            + " cannot be set up: "
+            + problem,
+        lockID,
+        clientID,
+        cause);
   }
 
   // ---------------------------------------------------------------------------------- filters
@@ -244,7 +277,9 @@ final class LockStore {
 
   private static Bson writerEmptyOr(String client) {
     return Filters.or(
-        Filters.exists(WRITER, false), Filters.eq(WRITER, ""), Filters.eq(WRITER, null),
+        Filters.exists(WRITER, false),
+        Filters.eq(WRITER, ""),
+        Filters.eq(WRITER, null),
         Filters.eq(WRITER, client));
   }
 
@@ -268,8 +303,8 @@ final class LockStore {
         Filters.expr(
             new Document(
                 "$lt",
-                List.of(new Document("$add", List.of("$" + WAITING_AT, "$" + WAITING_TTL)),
-                    "$$NOW"))));
+                List.of(
+                    new Document("$add", List.of("$" + WAITING_AT, "$" + WAITING_TTL)), "$$NOW"))));
   }
 
   static String leaseAtPath(String session) {
@@ -304,8 +339,8 @@ final class LockStore {
   private Bson ownEntry() {
     return Filters.elemMatch(
         HOLDERS,
-        Filters.and(Filters.eq(HOLDER_CLIENT, clientID),
-            Filters.eq(HOLDER_SESSION, lease.sessionID)));
+        Filters.and(
+            Filters.eq(HOLDER_CLIENT, clientID), Filters.eq(HOLDER_SESSION, lease.sessionID)));
   }
 
   private Bson expiresAtUpdate() {
@@ -323,24 +358,22 @@ final class LockStore {
   }
 
   private Bson writeAcquireFilter() {
-    return
-        Filters.and(
-            Filters.eq(LOCK_ID, lockID),
-            Filters.or(
-                Filters.and(noReaders(), writerEmptyOr(clientID), noOtherWaitingWriter()),
-                expired(EXPIRES_AT)));
+    return Filters.and(
+        Filters.eq(LOCK_ID, lockID),
+        Filters.or(
+            Filters.and(noReaders(), writerEmptyOr(clientID), noOtherWaitingWriter()),
+            expired(EXPIRES_AT)));
   }
 
   private Bson writeAcquireUpdate() {
-    return
-        Updates.combine(
-            Updates.set(WRITER, clientID),
-            Updates.set(READERS, List.of()),
-            Updates.unset(WRITER_WAITING),
-            Updates.unset(FENCE),
-            Updates.set(HOLDERS, List.of(holderEntry)),
-            stampLease(),
-            expiresAtUpdate());
+    return Updates.combine(
+        Updates.set(WRITER, clientID),
+        Updates.set(READERS, List.of()),
+        Updates.unset(WRITER_WAITING),
+        Updates.unset(FENCE),
+        Updates.set(HOLDERS, List.of(holderEntry)),
+        stampLease(),
+        expiresAtUpdate());
   }
 
   /** One attempt at the read lock. True when this client is now a reader. */
@@ -352,8 +385,8 @@ final class LockStore {
   private Bson readAcquireFilter() {
     Bson waitingOk =
         options.writerPreference()
-            ? Filters.or(noOtherWaitingWriter(), Filters.eq(READERS, clientID),
-                Filters.eq(WRITER, clientID))
+            ? Filters.or(
+                noOtherWaitingWriter(), Filters.eq(READERS, clientID), Filters.eq(WRITER, clientID))
             : new Document();
     return Filters.and(
         Filters.eq(LOCK_ID, lockID), writerEmptyOr(clientID), notExpired(), waitingOk);
@@ -372,8 +405,8 @@ final class LockStore {
   }
 
   /**
-   * Renders a filter and an update once, so that the uncontended path of a mutex that is used
-   * more than once does not build and encode the same nested filter objects on every call.
+   * Renders a filter and an update once, so that the uncontended path of a mutex that is used more
+   * than once does not build and encode the same nested filter objects on every call.
    */
   private Bson[] render(Bson filter, Bson update) {
     // Only standard BSON values go in (strings, numbers, dates, lists, documents): the driver's
@@ -423,8 +456,8 @@ final class LockStore {
 
   /**
    * Evicts the holders whose leases, as read in {@code observed}, belong only to {@code
-   * expiredSessions}, in one conditional update that checks with the server's clock that every
-   * one of those leases has expired. True when the document changed.
+   * expiredSessions}, in one conditional update that checks with the server's clock that every one
+   * of those leases has expired. True when the document changed.
    */
   boolean evictExpired(Document observed, Set<String> expiredSessions) {
     if (expiredSessions.isEmpty()) {
@@ -459,8 +492,8 @@ final class LockStore {
           Filters.not(
               Filters.elemMatch(
                   HOLDERS,
-                  Filters.and(Filters.eq(HOLDER_CLIENT, client),
-                      Filters.nin(HOLDER_SESSION, sessions)))));
+                  Filters.and(
+                      Filters.eq(HOLDER_CLIENT, client), Filters.nin(HOLDER_SESSION, sessions)))));
       if (client.equals(writer)) {
         filter.add(Filters.eq(WRITER, client));
         update.add(Updates.set(WRITER, ""));
@@ -572,7 +605,9 @@ final class LockStore {
             .deleteOne(
                 Filters.and(
                     Filters.eq(LOCK_ID, lockID),
-                    Filters.or(Filters.exists(WRITER, false), Filters.eq(WRITER, ""),
+                    Filters.or(
+                        Filters.exists(WRITER, false),
+                        Filters.eq(WRITER, ""),
                         Filters.eq(WRITER, null)),
                     Filters.size(READERS, 1),
                     Filters.all(READERS, clientID),
@@ -642,7 +677,9 @@ final class LockStore {
         Filters.and(
             Filters.eq(LOCK_ID, lockID),
             Filters.or(
-                Filters.exists(WRITER, false), Filters.eq(WRITER, ""), Filters.eq(WRITER, null),
+                Filters.exists(WRITER, false),
+                Filters.eq(WRITER, ""),
+                Filters.eq(WRITER, null),
                 Filters.eq(WRITER, oldWriter)));
     List<Bson> updates = new ArrayList<>();
     updates.add(Updates.set(WRITER, clientID));

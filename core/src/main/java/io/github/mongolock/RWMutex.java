@@ -23,9 +23,9 @@ import org.bson.Document;
  * <h2>Rules</h2>
  *
  * <ol>
- *   <li>The write lock is granted when there are no readers and the writer is empty or this
- *       client; the read lock when there is no writer (or the writer is this client). The last
- *       holder's release deletes the document.
+ *   <li>The write lock is granted when there are no readers and the writer is empty or this client;
+ *       the read lock when there is no writer (or the writer is this client). The last holder's
+ *       release deletes the document.
  *   <li>Re-entry is counted per thread: a thread that acquired twice releases twice. (The seed
  *       released on the first unlock.) Threads of one JVM exclude each other even when they share a
  *       client ID; threads of one client that read share the client's one entry in {@code readers}.
@@ -46,14 +46,14 @@ import org.bson.Document;
  *       holder renewed meanwhile, then acquires. Holders without a lease (mongo-lock-node clients)
  *       never expire, as in the seed. MongoDB's TTL monitor plays no part.
  *   <li>Lost locks: a hold whose lease could not be renewed in time (MongoDB unreachable, process
- *       paused) or that was evicted is lost: {@link LockLostListener}s are told, {@link
- *       #isHeld()} and the handle's {@link LockHandle#isHeld()} answer false, and its unlock throws
- *       {@link LockLostException} (while still releasing it locally). A running holder is told no
- *       later than the server could consider the lease expired; a paused JVM only when it resumes,
- *       which is what fencing tokens are for.
+ *       paused) or that was evicted is lost: {@link LockLostListener}s are told, {@link #isHeld()}
+ *       and the handle's {@link LockHandle#isHeld()} answer false, and its unlock throws {@link
+ *       LockLostException} (while still releasing it locally). A running holder is told no later
+ *       than the server could consider the lease expired; a paused JVM only when it resumes, which
+ *       is what fencing tokens are for.
  *   <li>Fencing: {@link #fencingToken()} gives the write hold a token greater than every token
- *       issued before for the lock; the protected resource refuses writes with a smaller token
- *       than it has seen, which stops a writer that was paused past its lease.
+ *       issued before for the lock; the protected resource refuses writes with a smaller token than
+ *       it has seen, which stops a writer that was paused past its lease.
  *   <li>Durability: every state change uses the options' write concern and every read their read
  *       concern, {@code majority} by default, so an acknowledged acquire survives a failover.
  *   <li>A client ID found on the lock in MongoDB but held by no thread of this JVM (say, left by a
@@ -63,8 +63,8 @@ import org.bson.Document;
  *
  * <p>Every wait is interruptible: an interrupted wait throws {@link LockInterruptedException},
  * leaves nothing held and sets the interrupt flag again. All exceptions extend {@link
- * MongoLockException}. Instances are cheap and thread-safe; a thread's hold belongs to that
- * thread, whichever instance (for the same collection, lock and client) it used.
+ * MongoLockException}. Instances are cheap and thread-safe; a thread's hold belongs to that thread,
+ * whichever instance (for the same collection, lock and client) it used.
  */
 public final class RWMutex {
 
@@ -79,7 +79,10 @@ public final class RWMutex {
     this(collection, lockID, clientID, RWMutexOptions.defaults());
   }
 
-  public RWMutex(MongoCollection<Document> collection, String lockID, String clientID,
+  public RWMutex(
+      MongoCollection<Document> collection,
+      String lockID,
+      String clientID,
       RWMutexOptions options) {
     if (lockID == null || lockID.isBlank()) {
       throw new IllegalArgumentException(
@@ -134,7 +137,9 @@ public final class RWMutex {
     return acquire(LockMode.WRITE, waitFor(timeout));
   }
 
-  /** Acquires the write lock, or throws {@link LockTimeoutException} when {@code timeout} passes. */
+  /**
+   * Acquires the write lock, or throws {@link LockTimeoutException} when {@code timeout} passes.
+   */
   public void lock(Duration timeout) {
     if (!tryLock(timeout)) {
       throw timedOut(LockMode.WRITE, timeout);
@@ -217,9 +222,9 @@ public final class RWMutex {
    * A fencing token for the current thread's write hold: strictly greater than every token issued
    * before for this lock (by any client of this library, also after the lock document was deleted
    * and recreated, and after a holder was evicted). Issued on first call per hold (two MongoDB
-   * commands: a counter increment and a check that the hold is still valid) and cached for the
-   * rest of the hold. Pass it with every write to the protected resource, which must reject a
-   * token smaller than the greatest it has seen.
+   * commands: a counter increment and a check that the hold is still valid) and cached for the rest
+   * of the hold. Pass it with every write to the protected resource, which must reject a token
+   * smaller than the greatest it has seen.
    *
    * @throws IllegalStateException when the current thread does not hold the write lock
    * @throws LockLostException when the hold was lost; no token is handed out then
@@ -272,8 +277,10 @@ public final class RWMutex {
     }
     if (!done) {
       throw new LockOverrideException(
-          prefix + (upsert ? ": lock not found, upsert failed" : ": lock not found"), lockID,
-          clientID, null);
+          prefix + (upsert ? ": lock not found, upsert failed" : ": lock not found"),
+          lockID,
+          clientID,
+          null);
     }
   }
 
@@ -321,7 +328,9 @@ public final class RWMutex {
     } while (!wait.isOver());
     throw new LockOverrideException(
         "error overriding lock " + lockID + ": timeout for overriding lock writer exceeded",
-        lockID, clientID, null);
+        lockID,
+        clientID,
+        null);
   }
 
   // ------------------------------------------------------------------------------- internals
@@ -339,17 +348,31 @@ public final class RWMutex {
   private Wait waitFor(Duration timeout) {
     if (timeout == null || timeout.isNegative()) {
       throw new IllegalArgumentException(
-          "timeout must be zero or positive, got " + timeout + " (lock: " + lockID + ", client: "
-              + clientID + ")");
+          "timeout must be zero or positive, got "
+              + timeout
+              + " (lock: "
+              + lockID
+              + ", client: "
+              + clientID
+              + ")");
     }
     return Wait.upTo(timeout);
   }
 
   private LockTimeoutException timedOut(LockMode mode, Duration timeout) {
     return new LockTimeoutException(
-        "timed out after " + timeout.toMillis() + " ms waiting for the "
-            + mode.name().toLowerCase() + " lock " + lockID + " (client: " + clientID + ")",
-        lockID, clientID, null);
+        "timed out after "
+            + timeout.toMillis()
+            + " ms waiting for the "
+            + mode.name().toLowerCase()
+            + " lock "
+            + lockID
+            + " (client: "
+            + clientID
+            + ")",
+        lockID,
+        clientID,
+        null);
   }
 
   private void sleepQuietly(Duration d) {
@@ -358,8 +381,10 @@ public final class RWMutex {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new LockInterruptedException(
-          "interrupted while overriding lock " + lockID + " (client: " + clientID + ")", lockID,
-          clientID, e);
+          "interrupted while overriding lock " + lockID + " (client: " + clientID + ")",
+          lockID,
+          clientID,
+          e);
     }
   }
 
@@ -401,19 +426,23 @@ public final class RWMutex {
     @Override
     public boolean isHeld() {
       return open.get()
-          && (mode == LockMode.WRITE ? engine.isWriteLockedBy(owner) : engine.isReadLockedBy(owner));
+          && (mode == LockMode.WRITE
+              ? engine.isWriteLockedBy(owner)
+              : engine.isReadLockedBy(owner));
     }
 
     @Override
     public long fencingToken() {
       if (mode != LockMode.WRITE) {
         throw new IllegalStateException(
-            "fencing tokens are issued to writers; this is a read hold of " + lockID + " by "
+            "fencing tokens are issued to writers; this is a read hold of "
+                + lockID
+                + " by "
                 + clientID);
       }
       if (!open.get()) {
-        throw new IllegalStateException("the write hold of " + lockID + " by " + clientID
-            + " was closed");
+        throw new IllegalStateException(
+            "the write hold of " + lockID + " by " + clientID + " was closed");
       }
       return engine.fencingToken(owner);
     }

@@ -177,11 +177,28 @@ public final class RWMutexOptions {
 
   @Override
   public String toString() {
-    return "RWMutexOptions{sleepTime=" + sleepTime + ", minSleepTime=" + minSleepTime
-        + ", expiresAt=" + expiresAt + ", writerPreference=" + writerPreference
-        + ", writerWaitingTtl=" + writerWaitingTtl + ", ensureIndex=" + ensureIndex
-        + ", leaseTime=" + leaseTime + ", renewInterval=" + renewInterval + ", writeConcern="
-        + writeConcern + ", readConcern=" + readConcern + ", changeStreams=" + changeStreams
+    return "RWMutexOptions{sleepTime="
+        + sleepTime
+        + ", minSleepTime="
+        + minSleepTime
+        + ", expiresAt="
+        + expiresAt
+        + ", writerPreference="
+        + writerPreference
+        + ", writerWaitingTtl="
+        + writerWaitingTtl
+        + ", ensureIndex="
+        + ensureIndex
+        + ", leaseTime="
+        + leaseTime
+        + ", renewInterval="
+        + renewInterval
+        + ", writeConcern="
+        + writeConcern
+        + ", readConcern="
+        + readConcern
+        + ", changeStreams="
+        + changeStreams
         + '}';
   }
 
@@ -249,9 +266,9 @@ public final class RWMutexOptions {
     }
 
     /**
-     * Write concern of lock state changes (default {@link WriteConcern#MAJORITY}). A weaker one
-     * is faster but a failover may roll back an acknowledged acquire, and two clients may then
-     * both believe they hold the lock.
+     * Write concern of lock state changes (default {@link WriteConcern#MAJORITY}). A weaker one is
+     * faster but a failover may roll back an acknowledged acquire, and two clients may then both
+     * believe they hold the lock.
      */
     public Builder writeConcern(WriteConcern writeConcern) {
       this.writeConcern = writeConcern;
@@ -283,17 +300,32 @@ public final class RWMutexOptions {
     if (!(o instanceof RWMutexOptions other)) {
       return false;
     }
-    return sleepTime.equals(other.sleepTime) && minSleepTime.equals(other.minSleepTime)
-        && Objects.equals(expiresAt, other.expiresAt) && writerPreference == other.writerPreference
-        && writerWaitingTtl.equals(other.writerWaitingTtl) && ensureIndex == other.ensureIndex
-        && leaseTime.equals(other.leaseTime) && renewInterval.equals(other.renewInterval)
-        && writeConcern.equals(other.writeConcern) && readConcern.equals(other.readConcern)
+    return sleepTime.equals(other.sleepTime)
+        && minSleepTime.equals(other.minSleepTime)
+        && Objects.equals(expiresAt, other.expiresAt)
+        && writerPreference == other.writerPreference
+        && writerWaitingTtl.equals(other.writerWaitingTtl)
+        && ensureIndex == other.ensureIndex
+        && leaseTime.equals(other.leaseTime)
+        && renewInterval.equals(other.renewInterval)
+        && writeConcern.equals(other.writeConcern)
+        && readConcern.equals(other.readConcern)
         && changeStreams == other.changeStreams;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(sleepTime, minSleepTime, expiresAt, writerPreference, writerWaitingTtl,
-        ensureIndex, leaseTime, renewInterval, writeConcern, readConcern, changeStreams);
+    return Objects.hash(
+        sleepTime,
+        minSleepTime,
+        expiresAt,
+        writerPreference,
+        writerWaitingTtl,
+        ensureIndex,
+        leaseTime,
+        renewInterval,
+        writeConcern,
+        readConcern,
+        changeStreams);
   }
 }

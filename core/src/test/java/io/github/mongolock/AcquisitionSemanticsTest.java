@@ -101,8 +101,7 @@ class AcquisitionSemanticsTest {
             });
     sleep(200);
     waiter.get().interrupt();
-    LockInterruptedException e =
-        assertThrows(LockInterruptedException.class, () -> await(waiting));
+    LockInterruptedException e = assertThrows(LockInterruptedException.class, () -> await(waiting));
     assertTrue(e.getMessage().contains("lock_1"));
     assertTrue(flagAfter.get(), "interrupt flag set again");
     assertEquals("a", stored(locks, LOCK).get("writer"));
@@ -115,7 +114,8 @@ class AcquisitionSemanticsTest {
   @Test
   void badTimeoutIsRejectedNamingLockAndClient() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> mutex("a").tryLock(Duration.ofMillis(-1)));
+        assertThrows(
+            IllegalArgumentException.class, () -> mutex("a").tryLock(Duration.ofMillis(-1)));
     assertTrue(e.getMessage().contains("lock_1") && e.getMessage().contains("a"));
     assertThrows(IllegalArgumentException.class, () -> mutex("a").rLock(null));
     assertNull(stored(locks, LOCK));
@@ -140,7 +140,8 @@ class AcquisitionSemanticsTest {
     RWMutex a = mutex("a");
     a.lock();
     a.rLock();
-    assertEquals(new Document("lockID", LOCK).append("writer", "a").append("readers", List.of("a")),
+    assertEquals(
+        new Document("lockID", LOCK).append("writer", "a").append("readers", List.of("a")),
         stored(locks, LOCK));
     a.unlock();
     assertEquals(List.of("a"), stored(locks, LOCK).get("readers"));
@@ -240,10 +241,13 @@ class AcquisitionSemanticsTest {
       List<CompletableFuture<Void>> futures = new ArrayList<>();
       for (int i = 0; i < waiters; i++) {
         RWMutex m = new RWMutex(counted, LOCK, "waiter-" + i, options);
-        futures.add(onThread("waiter-" + i, () -> {
-          m.lock();
-          m.unlock();
-        }));
+        futures.add(
+            onThread(
+                "waiter-" + i,
+                () -> {
+                  m.lock();
+                  m.unlock();
+                }));
       }
       sleep(300);
       int before = updates.get();
@@ -251,8 +255,8 @@ class AcquisitionSemanticsTest {
       int perSecond = updates.get() - before;
       new RWMutex(locks, LOCK, "holder", options).unlock();
       futures.forEach(LockTestSupport::await);
-      System.out.printf("[mongo-lock] %d waiting threads sent %d update commands in 1 s%n",
-          waiters, perSecond);
+      System.out.printf(
+          "[mongo-lock] %d waiting threads sent %d update commands in 1 s%n", waiters, perSecond);
       // one poller at sleepTime 40 ms (jittered 20-40 ms) is 25-50 attempts a second; 100 pollers
       // would be 100 times that
       assertTrue(perSecond <= 120, "update commands in one second: " + perSecond);
@@ -304,16 +308,19 @@ class AcquisitionSemanticsTest {
     for (int i = 0; i < readers; i++) {
       RWMutex reader = mutex("reader-" + i);
       int offset = i;
-      stream.add(onThread("reader-" + i, () -> {
-        sleep(offset * holdMs / readers);
-        started.countDown();
-        while (!stop.get()) {
-          if (reader.tryRLock(Duration.ofMillis(50))) {
-            sleep(holdMs);
-            reader.rUnlock();
-          }
-        }
-      }));
+      stream.add(
+          onThread(
+              "reader-" + i,
+              () -> {
+                sleep(offset * holdMs / readers);
+                started.countDown();
+                while (!stop.get()) {
+                  if (reader.tryRLock(Duration.ofMillis(50))) {
+                    sleep(holdMs);
+                    reader.rUnlock();
+                  }
+                }
+              }));
     }
     started.await();
     sleep(holdMs);
@@ -321,8 +328,8 @@ class AcquisitionSemanticsTest {
     boolean acquired = mutex("writer").tryLock(Duration.ofSeconds(10));
     long waitedMs = (System.nanoTime() - start) / 1_000_000;
     stop.set(true);
-    System.out.printf("[mongo-lock] writer waited %d ms behind readers holding %d ms each%n",
-        waitedMs, holdMs);
+    System.out.printf(
+        "[mongo-lock] writer waited %d ms behind readers holding %d ms each%n", waitedMs, holdMs);
     assertTrue(acquired, "writer starved for 10 s");
     assertTrue(waitedMs < 3000, "writer waited " + waitedMs + " ms, readers hold " + holdMs);
     mutex("writer").unlock();

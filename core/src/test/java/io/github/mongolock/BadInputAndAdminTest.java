@@ -39,7 +39,8 @@ class BadInputAndAdminTest {
   private void assertNothingWritten() {
     assertEquals(0, locks.countDocuments());
     assertFalse(
-        db.listCollectionNames().into(new java.util.ArrayList<>())
+        db.listCollectionNames()
+            .into(new java.util.ArrayList<>())
             .contains(locks.getNamespace().getCollectionName()),
         "not even the collection or its index was created");
   }
@@ -78,14 +79,20 @@ class BadInputAndAdminTest {
 
   @Test
   void badOptionsAreRefused() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> RWMutexOptions.builder().sleepTime(Duration.ZERO).build());
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> RWMutexOptions.builder().sleepTime(Duration.ofMillis(-5)).build());
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class,
-            () -> RWMutexOptions.builder().sleepTime(Duration.ofMillis(10))
-                .minSleepTime(Duration.ofMillis(20)).build());
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                RWMutexOptions.builder()
+                    .sleepTime(Duration.ofMillis(10))
+                    .minSleepTime(Duration.ofMillis(20))
+                    .build());
     assertTrue(e.getMessage().contains("minSleepTime"), e.getMessage());
   }
 
@@ -94,8 +101,10 @@ class BadInputAndAdminTest {
     new RWMutex(locks, "lock_1", "a", fast()).lock();
     boolean unique =
         locks.listIndexes().into(new java.util.ArrayList<>()).stream()
-            .anyMatch(i -> i.get("key", Document.class).containsKey("lockID")
-                && Boolean.TRUE.equals(i.getBoolean("unique")));
+            .anyMatch(
+                i ->
+                    i.get("key", Document.class).containsKey("lockID")
+                        && Boolean.TRUE.equals(i.getBoolean("unique")));
     assertTrue(unique, "unique index on lockID");
   }
 
@@ -122,16 +131,17 @@ class BadInputAndAdminTest {
     new RWMutex(locks, "lock_1", "someone-else", fast()).lock();
     LockOverrideException switched =
         assertThrows(LockOverrideException.class, () -> admin.tryOverrideLockWriter("old", true));
-    assertEquals("error overriding lock lock_1: lock already held by another writer",
-        switched.getMessage());
+    assertEquals(
+        "error overriding lock lock_1: lock already held by another writer", switched.getMessage());
     assertEquals("someone-else", stored(locks, "lock_1").get("writer"));
   }
 
   @Test
   void tryOverrideLockWriterWithUpsertCreatesTheLock() {
     new RWMutex(locks, "lock_1", "admin", fast()).tryOverrideLockWriter("", true);
-    assertEquals(new Document("lockID", "lock_1").append("writer", "admin")
-        .append("readers", List.of()), stored(locks, "lock_1"));
+    assertEquals(
+        new Document("lockID", "lock_1").append("writer", "admin").append("readers", List.of()),
+        stored(locks, "lock_1"));
   }
 
   @Test
@@ -139,16 +149,20 @@ class BadInputAndAdminTest {
     new RWMutex(locks, "lock_1", "old", fast()).lock();
     RWMutex admin = new RWMutex(locks, "lock_1", "admin", fast());
     AtomicReference<String> asked = new AtomicReference<>();
-    assertFalse(admin.conditionalOverrideLockWriter(
-        (oldWriter, newWriter) -> {
-          asked.set(oldWriter + "->" + newWriter);
-          return false;
-        }, true, Duration.ofSeconds(1)));
+    assertFalse(
+        admin.conditionalOverrideLockWriter(
+            (oldWriter, newWriter) -> {
+              asked.set(oldWriter + "->" + newWriter);
+              return false;
+            },
+            true,
+            Duration.ofSeconds(1)));
     assertEquals("old->admin", asked.get());
     assertEquals("old", stored(locks, "lock_1").get("writer"));
 
-    assertTrue(admin.conditionalOverrideLockWriter((o, n) -> o.equals("old"), true,
-        Duration.ofSeconds(1)));
+    assertTrue(
+        admin.conditionalOverrideLockWriter(
+            (o, n) -> o.equals("old"), true, Duration.ofSeconds(1)));
     assertEquals("admin", stored(locks, "lock_1").get("writer"));
   }
 

@@ -93,17 +93,22 @@ class ChangeStreamHandOffTest {
             + " %.1f ms with change streams %s, %.1f ms polling only %s%n",
         trials, withStream, streamed, withoutStream, polled);
     assertTrue(withStream < 1000, "woken by the stream: median " + withStream + " ms");
-    assertTrue(withoutStream > 2 * withStream,
+    assertTrue(
+        withoutStream > 2 * withStream,
         "polling alone waits for the pause to end: " + withoutStream + " ms vs " + withStream);
   }
 
   /** A holder of another process releases; how long until the waiter of this JVM holds. */
-  private static double handOffMillis(MongoCollection<Document> locks,
-      MongoCollection<Document> waiterView, String lockID, RWMutexOptions options,
+  private static double handOffMillis(
+      MongoCollection<Document> locks,
+      MongoCollection<Document> waiterView,
+      String lockID,
+      RWMutexOptions options,
       boolean releaseByDelete) {
     locks.insertOne(
-        new Document("lockID", lockID).append("writer", "other-process").append("readers",
-            List.of()));
+        new Document("lockID", lockID)
+            .append("writer", "other-process")
+            .append("readers", List.of()));
     RWMutex waiter = new RWMutex(waiterView, lockID, "waiter", options);
     CompletableFuture<Long> acquiredAt =
         onThread(
@@ -138,8 +143,9 @@ class ChangeStreamHandOffTest {
     // no waiting-writer mark: its update would be an event about the waiter's own document
     RWMutexOptions options = SLOW_POLLING.toBuilder().writerPreference(false).build();
     locks.insertOne(
-        new Document("lockID", "mine").append("writer", "other-process").append("readers",
-            List.of()));
+        new Document("lockID", "mine")
+            .append("writer", "other-process")
+            .append("readers", List.of()));
     RWMutex waiter = new RWMutex(asSeenByWaiter(locks), "mine", "waiter", options);
     CompletableFuture<Long> acquiredAt =
         onThread(
@@ -190,10 +196,13 @@ class ChangeStreamHandOffTest {
     RWMutex holder = new RWMutex(locks, "idle", "holder", streaming);
     RWMutex waiter = new RWMutex(asSeenByWaiter(locks), "idle", "waiter", streaming);
     holder.lock();
-    CompletableFuture<Void> waiting = onThread("waiter", () -> {
-      waiter.lock();
-      waiter.unlock();
-    });
+    CompletableFuture<Void> waiting =
+        onThread(
+            "waiter",
+            () -> {
+              waiter.lock();
+              waiter.unlock();
+            });
     assertTrue(eventually(watch::isOpen, 5_000), "a waiter opened the cursor");
     int opened = watch.timesOpened();
     holder.unlock();
@@ -202,15 +211,19 @@ class ChangeStreamHandOffTest {
     long idleFrom = System.nanoTime();
     assertTrue(eventually(() -> !watch.isOpen(), 10_000), "closed after the idle time");
     long idleMillis = (System.nanoTime() - idleFrom) / 1_000_000;
-    assertTrue(idleMillis >= TimeUnit.NANOSECONDS.toMillis(ChangeWatch.IDLE_CLOSE_NANOS) - 500,
+    assertTrue(
+        idleMillis >= TimeUnit.NANOSECONDS.toMillis(ChangeWatch.IDLE_CLOSE_NANOS) - 500,
         "not before the idle time: " + idleMillis + " ms");
     assertEquals(opened, watch.timesOpened());
 
     holder.lock();
-    waiting = onThread("waiter", () -> {
-      waiter.lock();
-      waiter.unlock();
-    });
+    waiting =
+        onThread(
+            "waiter",
+            () -> {
+              waiter.lock();
+              waiter.unlock();
+            });
     assertTrue(eventually(watch::isOpen, 5_000), "opened again for the next wait");
     assertEquals(opened + 1, watch.timesOpened());
     holder.unlock();
@@ -228,12 +241,16 @@ class ChangeStreamHandOffTest {
     ChangeWatch watch = ChangeWatch.of(locks);
     for (int i = 0; i < 3; i++) {
       locks.insertOne(
-          new Document("lockID", "refused").append("writer", "other-process").append("readers",
-              List.of()));
-      CompletableFuture<Void> waiting = onThread("waiter", () -> {
-        waiter.lock(Duration.ofSeconds(10));
-        waiter.unlock();
-      });
+          new Document("lockID", "refused")
+              .append("writer", "other-process")
+              .append("readers", List.of()));
+      CompletableFuture<Void> waiting =
+          onThread(
+              "waiter",
+              () -> {
+                waiter.lock(Duration.ofSeconds(10));
+                waiter.unlock();
+              });
       sleep(300);
       assertFalse(waiting.isDone());
       locks.deleteOne(Filters.eq("lockID", "refused"));
@@ -245,36 +262,38 @@ class ChangeStreamHandOffTest {
     assertNull(LockTestSupport.storedRaw(locks, "refused"));
   }
 
-  /** The collection as on a standalone server: {@code watch} fails as {@code $changeStream} does there. */
+  /**
+   * The collection as on a standalone server: {@code watch} fails as {@code $changeStream} does
+   * there.
+   */
   @SuppressWarnings("unchecked")
-  private static MongoCollection<Document> refusingWatch(MongoCollection<Document> delegate,
-      AtomicInteger refused) {
-    return
-        (MongoCollection<Document>)
-            Proxy.newProxyInstance(
-                MongoCollection.class.getClassLoader(),
-                new Class<?>[] {MongoCollection.class},
-                (proxy, method, args) -> {
-                  if (method.getName().equals("watch")) {
-                    refused.incrementAndGet();
-                    throw new MongoCommandException(
-                        BsonDocument.parse(
-                            "{ok: 0, code: 40573, codeName: 'Location40573', errmsg: 'The"
-                                + " $changeStream stage is only supported on replica sets'}"),
-                        new ServerAddress());
-                  }
-                  Object result;
-                  try {
-                    result = method.invoke(delegate, args);
-                  } catch (InvocationTargetException e) {
-                    throw e.getCause();
-                  }
-                  if (method.getName().startsWith("with")
-                      && result instanceof MongoCollection<?> derived) {
-                    return refusingWatch((MongoCollection<Document>) derived, refused);
-                  }
-                  return result;
-                });
+  private static MongoCollection<Document> refusingWatch(
+      MongoCollection<Document> delegate, AtomicInteger refused) {
+    return (MongoCollection<Document>)
+        Proxy.newProxyInstance(
+            MongoCollection.class.getClassLoader(),
+            new Class<?>[] {MongoCollection.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("watch")) {
+                refused.incrementAndGet();
+                throw new MongoCommandException(
+                    BsonDocument.parse(
+                        "{ok: 0, code: 40573, codeName: 'Location40573', errmsg: 'The"
+                            + " $changeStream stage is only supported on replica sets'}"),
+                    new ServerAddress());
+              }
+              Object result;
+              try {
+                result = method.invoke(delegate, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+              if (method.getName().startsWith("with")
+                  && result instanceof MongoCollection<?> derived) {
+                return refusingWatch((MongoCollection<Document>) derived, refused);
+              }
+              return result;
+            });
   }
 
   private static boolean eventually(BooleanSupplier condition, long millis) {

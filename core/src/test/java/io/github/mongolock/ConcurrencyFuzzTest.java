@@ -137,8 +137,9 @@ class ConcurrencyFuzzTest {
           threads.add(
               LockTestSupport.onThread(
                   clientId + "/" + t,
-                  () -> sections(mutex, locking, checker, new SplittableRandom(seed),
-                      sectionsPerThread)));
+                  () ->
+                      sections(
+                          mutex, locking, checker, new SplittableRandom(seed), sectionsPerThread)));
         }
       }
       threads.forEach(f -> f.orTimeout(120, java.util.concurrent.TimeUnit.SECONDS).join());
@@ -148,8 +149,12 @@ class ConcurrencyFuzzTest {
     return new Outcome(checker, (System.nanoTime() - start) / 1_000_000, clientIds.size());
   }
 
-  private static void sections(RWMutex mutex, Locking locking, ExclusionChecker checker,
-      SplittableRandom random, int count) {
+  private static void sections(
+      RWMutex mutex,
+      Locking locking,
+      ExclusionChecker checker,
+      SplittableRandom random,
+      int count) {
     for (int i = 0; i < count; i++) {
       LockMode mode = random.nextInt(10) < 3 ? LockMode.WRITE : LockMode.READ;
       long hold = 200_000 + random.nextLong(800_000);
@@ -186,8 +191,14 @@ class ConcurrencyFuzzTest {
     System.out.printf(
         "[mongo-lock] fuzz: %d MongoClients x %d threads, %d client IDs, %d write + %d read"
             + " sections (%d shared reads) in %d ms, overlaps: %d%n",
-        NODES, THREADS_PER_NODE, outcome.clients(), c.writeSections.get(), c.readSections.get(),
-        c.sharedReads.get(), outcome.millis(), c.overlaps.get());
+        NODES,
+        THREADS_PER_NODE,
+        outcome.clients(),
+        c.writeSections.get(),
+        c.readSections.get(),
+        c.sharedReads.get(),
+        outcome.millis(),
+        c.overlaps.get());
     assertEquals(0, c.overlaps.get(), "overlapping critical sections");
     assertTrue(c.writeSections.get() >= NODES * THREADS_PER_NODE * SECTIONS_PER_THREAD / 5);
     assertTrue(c.sharedReads.get() > 0, "readers must actually share");

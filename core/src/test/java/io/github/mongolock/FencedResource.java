@@ -8,10 +8,10 @@ import com.mongodb.client.model.Updates;
 import org.bson.Document;
 
 /**
- * A resource protected by a lock's fencing tokens, the way a real one should check them: the
- * token check and the write are one conditional update, so a writer whose token is smaller than
- * one the resource has already seen is refused even if it still believes it holds the lock (it was
- * paused past its lease, and a successor wrote meanwhile).
+ * A resource protected by a lock's fencing tokens, the way a real one should check them: the token
+ * check and the write are one conditional update, so a writer whose token is smaller than one the
+ * resource has already seen is refused even if it still believes it holds the lock (it was paused
+ * past its lease, and a successor wrote meanwhile).
  *
  * <pre>
  * { _id: "report", value: "...", fence: 18 }   // fence: the greatest token that wrote

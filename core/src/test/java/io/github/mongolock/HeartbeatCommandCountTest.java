@@ -27,10 +27,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * collection sends one command per renewal interval for all of them (a driver {@link
  * CommandListener} sees every command). Override the number with {@code -Dlocks=N}.
  *
- * <p>The lease is generous (20 s, renewed every 2 s) because on the embedded server every
- * renewal scans the whole collection (it ignores the multikey index on {@code holders.s}) and
- * acquiring 10,000 locks takes about 20 s on a busy two-core machine; with a 6 s lease a loaded
- * machine once lost leases, which is what leases are for, but not what this test is about.
+ * <p>The lease is generous (20 s, renewed every 2 s) because on the embedded server every renewal
+ * scans the whole collection (it ignores the multikey index on {@code holders.s}) and acquiring
+ * 10,000 locks takes about 20 s on a busy two-core machine; with a 6 s lease a loaded machine once
+ * lost leases, which is what leases are for, but not what this test is about.
  */
 @ExtendWith(MongoExtension.class)
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -77,9 +77,11 @@ class HeartbeatCommandCountTest {
       System.out.printf(
           "[lease] %d locks acquired in %d ms; %d commands in %d ms (%.1f renewal intervals): %s%n",
           LOCKS, acquireMillis, seen.size(), window, (double) window / RENEW.toMillis(), seen);
-      assertTrue(seen.size() >= INTERVALS - 1 && seen.size() <= INTERVALS + 1,
+      assertTrue(
+          seen.size() >= INTERVALS - 1 && seen.size() <= INTERVALS + 1,
           "about one command per interval: " + seen);
-      assertTrue(seen.stream().allMatch(c -> c.equals("update mongo-lock-heartbeat")),
+      assertTrue(
+          seen.stream().allMatch(c -> c.equals("update mongo-lock-heartbeat")),
           "all of them the heartbeat's update: " + seen);
       assertEquals(0, lost.get(), "no lock lost");
       assertEquals(LOCKS, keeper.heldCount(), "all leases still held");
@@ -94,8 +96,9 @@ class HeartbeatCommandCountTest {
       for (RWMutex mutex : held) {
         mutex.unlock();
       }
-      System.out.printf("[lease] %d locks released in %d ms%n", LOCKS,
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+      System.out.printf(
+          "[lease] %d locks released in %d ms%n",
+          LOCKS, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
       assertEquals(0, keeper.heldCount());
       assertEquals(0, locks.countDocuments());
     }

@@ -19,10 +19,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Automatic setup: the unique index on {@code lockID} and the heartbeat's index on {@code
- * holders.s} are created on first use; an existing compatible index is accepted; a conflicting
- * one is reported with the collection and index names. (The embedded server lists and enforces
- * the unique index but logs that it ignores the multikey index on {@code holders.s}; real MongoDB
- * uses it.)
+ * holders.s} are created on first use; an existing compatible index is accepted; a conflicting one
+ * is reported with the collection and index names. (The embedded server lists and enforces the
+ * unique index but logs that it ignores the multikey index on {@code holders.s}; real MongoDB uses
+ * it.)
  */
 @ExtendWith(MongoExtension.class)
 class IndexSetupTest {
@@ -53,14 +53,16 @@ class IndexSetupTest {
   @Test
   void existingCompatibleIndexIsAccepted(MongoDatabase db) {
     MongoCollection<Document> locks = freshCollection(db);
-    locks.createIndex(Indexes.ascending("lockID"),
-        new IndexOptions().unique(true).name("my_unique_lock_ids"));
+    locks.createIndex(
+        Indexes.ascending("lockID"), new IndexOptions().unique(true).name("my_unique_lock_ids"));
     RWMutex mutex = new RWMutex(locks, "a", "1", fast());
     mutex.lock();
     mutex.unlock();
     List<Document> all = indexes(locks);
-    assertEquals(1, all.stream().filter(i -> i.get("key", Document.class).containsKey("lockID"))
-        .count(), "no second index on lockID: " + all);
+    assertEquals(
+        1,
+        all.stream().filter(i -> i.get("key", Document.class).containsKey("lockID")).count(),
+        "no second index on lockID: " + all);
     assertEquals("my_unique_lock_ids", index(locks, "lockID").getString("name"));
   }
 

@@ -36,6 +36,7 @@ class KillNineTakeoverTest {
 
   private static final Duration LEASE = Duration.ofMillis(2000);
   private static final Duration RENEW = Duration.ofMillis(500);
+
   /** Child JVM scheduling, the contender's polling, the kill itself. */
   private static final Duration SLACK = Duration.ofMillis(1500);
 
@@ -45,10 +46,18 @@ class KillNineTakeoverTest {
     String lockID = "kill-9";
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process child =
-        new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                HoldingProcess.class.getName(), TestMongo.get().uri(), db.getName(),
-                locks.getNamespace().getCollectionName(), lockID, "child",
-                String.valueOf(LEASE.toMillis()), String.valueOf(RENEW.toMillis()))
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                HoldingProcess.class.getName(),
+                TestMongo.get().uri(),
+                db.getName(),
+                locks.getNamespace().getCollectionName(),
+                lockID,
+                "child",
+                String.valueOf(LEASE.toMillis()),
+                String.valueOf(RENEW.toMillis()))
             .redirectErrorStream(true)
             .start();
     try {
@@ -78,9 +87,13 @@ class KillNineTakeoverTest {
       Date firstStamp = lease(before, childSession);
 
       RWMutex contender =
-          new RWMutex(locks, lockID, "contender",
+          new RWMutex(
+              locks,
+              lockID,
+              "contender",
               LockTestSupport.fast().toBuilder().leaseTime(LEASE).renewInterval(RENEW).build());
-      assertFalse(contender.tryLock(Duration.ofMillis(LEASE.toMillis() + RENEW.toMillis())),
+      assertFalse(
+          contender.tryLock(Duration.ofMillis(LEASE.toMillis() + RENEW.toMillis())),
           "a live holder keeps the lock past its lease: its heartbeat renews it");
       Date renewedStamp = lease(storedRaw(locks, lockID), childSession);
       assertTrue(renewedStamp.after(firstStamp), "the child's heartbeat renewed its lease");
@@ -93,11 +106,14 @@ class KillNineTakeoverTest {
 
       contender.lock(Duration.ofSeconds(30));
       long takeover = System.nanoTime() - killedAt;
-      System.out.printf("[lease] takeover after kill -9: %d ms (lease %d ms, renewal %d ms)%n",
+      System.out.printf(
+          "[lease] takeover after kill -9: %d ms (lease %d ms, renewal %d ms)%n",
           TimeUnit.NANOSECONDS.toMillis(takeover), LEASE.toMillis(), RENEW.toMillis());
-      assertTrue(takeover <= LEASE.plus(RENEW).plus(SLACK).toNanos(),
+      assertTrue(
+          takeover <= LEASE.plus(RENEW).plus(SLACK).toNanos(),
           "taken over within lease + one renewal interval (+ slack): "
-              + TimeUnit.NANOSECONDS.toMillis(takeover) + " ms");
+              + TimeUnit.NANOSECONDS.toMillis(takeover)
+              + " ms");
 
       Document after = storedRaw(locks, lockID);
       assertEquals("contender", after.getString("writer"));
@@ -105,7 +121,8 @@ class KillNineTakeoverTest {
       List<Document> holders = after.getList("holders", Document.class);
       assertEquals(1, holders.size(), "only the new holder's entry: " + after.toJson());
       assertEquals("contender", holders.get(0).getString("c"));
-      assertFalse(after.get("leases", Document.class).containsKey(childSession),
+      assertFalse(
+          after.get("leases", Document.class).containsKey(childSession),
           "the dead session's lease is gone: " + after.toJson());
       contender.unlock();
     } finally {

@@ -38,9 +38,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Leases, renewal, eviction, lock-lost notice and fencing tokens. Expiry is judged by the
- * server's clock ({@code $currentDate} stamps, {@code $expr} with {@code $$NOW}); the embedded
- * server's clock is this JVM's, so these tests cannot show skew between hosts.
+ * Leases, renewal, eviction, lock-lost notice and fencing tokens. Expiry is judged by the server's
+ * clock ({@code $currentDate} stamps, {@code $expr} with {@code $$NOW}); the embedded server's
+ * clock is this JVM's, so these tests cannot show skew between hosts.
  */
 @ExtendWith(MongoExtension.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -58,8 +58,8 @@ class LeaseTest {
   }
 
   private RWMutex mutex(String client, Duration lease, Duration renew) {
-    return new RWMutex(locks, LOCK, client,
-        fast().toBuilder().leaseTime(lease).renewInterval(renew).build());
+    return new RWMutex(
+        locks, LOCK, client, fast().toBuilder().leaseTime(lease).renewInterval(renew).build());
   }
 
   private RWMutex shortLease(String client) {
@@ -73,12 +73,17 @@ class LeaseTest {
     assertEquals(Duration.ofSeconds(10), defaults.renewInterval());
     assertEquals(WriteConcern.MAJORITY, defaults.writeConcern());
     assertEquals(ReadConcern.MAJORITY, defaults.readConcern());
-    assertEquals(Duration.ofSeconds(2),
+    assertEquals(
+        Duration.ofSeconds(2),
         defaults.toBuilder().leaseTime(Duration.ofSeconds(6)).build().renewInterval(),
         "a derived renewal interval follows a new lease time");
-    assertThrows(IllegalArgumentException.class,
-        () -> RWMutexOptions.builder().leaseTime(Duration.ofSeconds(1))
-            .renewInterval(Duration.ofSeconds(1)).build());
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            RWMutexOptions.builder()
+                .leaseTime(Duration.ofSeconds(1))
+                .renewInterval(Duration.ofSeconds(1))
+                .build());
   }
 
   @Test
@@ -109,7 +114,8 @@ class LeaseTest {
       String session = holders.get(0).getString("s");
       Document lease = doc.get("leases", Document.class).get(session, Document.class);
       assertEquals(30_000L, lease.getLong("ms"));
-      assertFalse(lease.getDate("at").before(new Date(before.getTime() - 1000)),
+      assertFalse(
+          lease.getDate("at").before(new Date(before.getTime() - 1000)),
           "stamped by the server at acquire: " + doc.toJson());
       commands.clear();
       writer.unlock();
@@ -121,8 +127,10 @@ class LeaseTest {
       reader.rLock();
       assertEquals(List.of("update"), commands, "one command to acquire the read lock");
       Document read = storedRaw(locks, LOCK);
-      assertEquals(List.of(new Document("c", "r").append("s", session)),
-          read.getList("holders", Document.class), "same process, same session");
+      assertEquals(
+          List.of(new Document("c", "r").append("s", session)),
+          read.getList("holders", Document.class),
+          "same process, same session");
       commands.clear();
       reader.rUnlock();
       assertEquals(List.of("delete"), commands, "one command to release the read lock");
@@ -153,23 +161,36 @@ class LeaseTest {
       for (org.bson.BsonDocument command : sent) {
         String name = command.getFirstKey();
         if (Set.of("update", "delete", "findAndModify").contains(name)) {
-          assertEquals("majority", command.getDocument("writeConcern").getString("w").getValue(),
+          assertEquals(
+              "majority",
+              command.getDocument("writeConcern").getString("w").getValue(),
               command.toJson());
         } else if (name.equals("find")) {
-          assertEquals("majority",
-              command.getDocument("readConcern").getString("level").getValue(), command.toJson());
+          assertEquals(
+              "majority",
+              command.getDocument("readConcern").getString("level").getValue(),
+              command.toJson());
         }
       }
-      assertTrue(sent.stream().anyMatch(c -> c.getFirstKey().equals("find")),
+      assertTrue(
+          sent.stream().anyMatch(c -> c.getFirstKey().equals("find")),
           "the contended path read the document: " + sent);
 
-      RWMutex relaxed = new RWMutex(viaListener, "relaxed", "holder",
-          fast().toBuilder().writeConcern(WriteConcern.W1).readConcern(ReadConcern.LOCAL).build());
+      RWMutex relaxed =
+          new RWMutex(
+              viaListener,
+              "relaxed",
+              "holder",
+              fast().toBuilder()
+                  .writeConcern(WriteConcern.W1)
+                  .readConcern(ReadConcern.LOCAL)
+                  .build());
       sent.clear();
       relaxed.lock();
       relaxed.unlock();
-      assertTrue(sent.stream().allMatch(c -> c.getDocument("writeConcern").getInt32("w")
-          .getValue() == 1), "w:1 when chosen: " + sent);
+      assertTrue(
+          sent.stream().allMatch(c -> c.getDocument("writeConcern").getInt32("w").getValue() == 1),
+          "w:1 when chosen: " + sent);
     }
   }
 
@@ -180,8 +201,8 @@ class LeaseTest {
     String session = holder.leaseKeeper().sessionID;
     Date stamped = leaseAt(session);
     RWMutex contender = shortLease("contender");
-    assertFalse(contender.tryLock(LEASE.multipliedBy(3)),
-        "the holder's lease is renewed while it holds");
+    assertFalse(
+        contender.tryLock(LEASE.multipliedBy(3)), "the holder's lease is renewed while it holds");
     assertTrue(leaseAt(session).after(stamped), "renewed by the heartbeat");
     assertTrue(holder.isWriteLockedByCurrentThread());
     holder.unlock();
@@ -212,11 +233,17 @@ class LeaseTest {
     paused.suspendHeartbeat(true);
     try {
       long pausedAt = System.nanoTime();
-      assertTrue(told.await(LEASE.toMillis() + 2000, TimeUnit.MILLISECONDS),
+      assertTrue(
+          told.await(LEASE.toMillis() + 2000, TimeUnit.MILLISECONDS),
           "the lock-lost listener fired");
       long toldAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt);
-      System.out.println("[lease] lock-lost notice " + toldAfter + " ms after the heartbeat"
-          + " stopped (lease " + LEASE.toMillis() + " ms)");
+      System.out.println(
+          "[lease] lock-lost notice "
+              + toldAfter
+              + " ms after the heartbeat"
+              + " stopped (lease "
+              + LEASE.toMillis()
+              + " ms)");
       assertEquals(List.of(LOCK + "/paused/WRITE"), notices);
       assertFalse(held.isHeld(), "the handle reports the hold is gone");
       assertTrue(held.isOpen(), "but it still has to be closed");
@@ -234,10 +261,12 @@ class LeaseTest {
       assertThrows(LockLostException.class, paused::fencingToken, "no new token for a lost hold");
 
       LockLostException e = assertThrows(LockLostException.class, held::close);
-      assertTrue(e.getMessage().contains(LOCK) && e.getMessage().contains("paused"),
-          e.getMessage());
+      assertTrue(
+          e.getMessage().contains(LOCK) && e.getMessage().contains("paused"), e.getMessage());
       assertFalse(held.isOpen());
-      assertEquals("successor", stored(locks, LOCK).get("writer"),
+      assertEquals(
+          "successor",
+          stored(locks, LOCK).get("writer"),
           "the lost holder's clean-up left the successor alone");
       assertEquals(1, storedRaw(locks, LOCK).getList("holders", Document.class).size());
       successor.unlock();
@@ -278,7 +307,8 @@ class LeaseTest {
     holder.suspendHeartbeat(true);
     try {
       // make the lease look expired, and read the document as a contender would
-      locks.updateOne(Filters.eq("lockID", LOCK),
+      locks.updateOne(
+          Filters.eq("lockID", LOCK),
           Updates.set("leases." + session + ".at", new Date(System.currentTimeMillis() - 60_000)));
       Document seenExpired = storedRaw(locks, LOCK);
       // the holder renews before the contender's eviction arrives
@@ -288,7 +318,8 @@ class LeaseTest {
       assertEquals("holder", stored(locks, LOCK).get("writer"));
 
       // without the renewal, the same eviction succeeds
-      locks.updateOne(Filters.eq("lockID", LOCK),
+      locks.updateOne(
+          Filters.eq("lockID", LOCK),
           Updates.set("leases." + session + ".at", new Date(System.currentTimeMillis() - 60_000)));
       assertTrue(contender.evictExpired(storedRaw(locks, LOCK), Set.of(session)));
       Document evicted = storedRaw(locks, LOCK);
@@ -303,13 +334,14 @@ class LeaseTest {
   @Test
   void holdersWithoutALeaseKeepTheSeedsBehaviour() {
     // as written by mongo-lock-node: no lease entry, so never expires
-    locks.insertOne(new Document("lockID", LOCK).append("writer", "node-w").append("readers",
-        List.of()));
+    locks.insertOne(
+        new Document("lockID", LOCK).append("writer", "node-w").append("readers", List.of()));
     RWMutex java = shortLease("java");
     assertFalse(java.tryLock(LEASE.multipliedBy(3)), "a Node writer is never evicted");
     assertFalse(java.tryRLock());
-    assertEquals(new Document("lockID", LOCK).append("writer", "node-w").append("readers",
-        List.of()), stored(locks, LOCK));
+    assertEquals(
+        new Document("lockID", LOCK).append("writer", "node-w").append("readers", List.of()),
+        stored(locks, LOCK));
   }
 
   @Test
@@ -344,8 +376,12 @@ class LeaseTest {
     MongoClient doomed = TestMongo.get().newClient();
     MongoCollection<Document> viaDoomed =
         doomed.getDatabase(db.getName()).getCollection(locks.getNamespace().getCollectionName());
-    RWMutex holder = new RWMutex(viaDoomed, LOCK, "cut-off",
-        fast().toBuilder().leaseTime(Duration.ofMillis(700)).renewInterval(RENEW).build());
+    RWMutex holder =
+        new RWMutex(
+            viaDoomed,
+            LOCK,
+            "cut-off",
+            fast().toBuilder().leaseTime(Duration.ofMillis(700)).renewInterval(RENEW).build());
     CountDownLatch told = new CountDownLatch(1);
     holder.addLockLostListener((lockID, clientID, mode) -> told.countDown());
     holder.lock();
@@ -364,13 +400,19 @@ class LeaseTest {
             .append("writer", "w")
             .append("readers", List.of())
             .append("holders", List.of(new Document("c", "w").append("s", "S1")))
-            .append("leases", new Document("S1", new Document("at",
-                new Date(System.currentTimeMillis() + 3_600_000)).append("ms", 300L)));
+            .append(
+                "leases",
+                new Document(
+                    "S1",
+                    new Document("at", new Date(System.currentTimeMillis() + 3_600_000))
+                        .append("ms", 300L)));
     LockEngine.LeaseObserver patient = new LockEngine.LeaseObserver(true);
     LockEngine.LeaseObserver single = new LockEngine.LeaseObserver(false);
     assertEquals(Set.of(), patient.expired(doc), "not expired by this host's clock");
     sleep(350);
-    assertEquals(Set.of("S1"), patient.expired(doc),
+    assertEquals(
+        Set.of("S1"),
+        patient.expired(doc),
         "the stamp did not change for a lease time: worth asking the server");
     assertEquals(Set.of(), single.expired(doc), "a single try judges by this host's clock only");
   }

@@ -107,8 +107,8 @@ final class LockTestSupport {
 
   /**
    * A collection whose next {@code updateOne} or {@code deleteOne} is applied by MongoDB but whose
-   * reply never arrives: the caller sees a socket read error, as when a connection drops after
-   * the server has executed the command.
+   * reply never arrives: the caller sees a socket read error, as when a connection drops after the
+   * server has executed the command.
    */
   static final class LosingReplies {
     final MongoCollection<Document> collection;
@@ -119,33 +119,34 @@ final class LockTestSupport {
       this.collection = wrap(delegate);
     }
 
-    /** The library applies its write and read concerns: the collections it derives lose replies too. */
+    /**
+     * The library applies its write and read concerns: the collections it derives lose replies too.
+     */
     @SuppressWarnings("unchecked")
     private MongoCollection<Document> wrap(MongoCollection<Document> delegate) {
-      return
-          (MongoCollection<Document>)
-              Proxy.newProxyInstance(
-                  MongoCollection.class.getClassLoader(),
-                  new Class<?>[] {MongoCollection.class},
-                  (proxy, method, args) -> {
-                    Object result;
-                    try {
-                      result = method.invoke(delegate, args);
-                    } catch (InvocationTargetException e) {
-                      throw e.getCause();
-                    }
-                    String name = method.getName();
-                    if (name.startsWith("with") && result instanceof MongoCollection<?> derived) {
-                      return wrap((MongoCollection<Document>) derived);
-                    }
-                    if ((name.equals("updateOne") || name.equals("deleteOne"))
-                        && repliesToLose.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                      lost.incrementAndGet();
-                      throw new MongoSocketReadException(
-                          "simulated: connection dropped before the reply", new ServerAddress());
-                    }
-                    return result;
-                  });
+      return (MongoCollection<Document>)
+          Proxy.newProxyInstance(
+              MongoCollection.class.getClassLoader(),
+              new Class<?>[] {MongoCollection.class},
+              (proxy, method, args) -> {
+                Object result;
+                try {
+                  result = method.invoke(delegate, args);
+                } catch (InvocationTargetException e) {
+                  throw e.getCause();
+                }
+                String name = method.getName();
+                if (name.startsWith("with") && result instanceof MongoCollection<?> derived) {
+                  return wrap((MongoCollection<Document>) derived);
+                }
+                if ((name.equals("updateOne") || name.equals("deleteOne"))
+                    && repliesToLose.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                  lost.incrementAndGet();
+                  throw new MongoSocketReadException(
+                      "simulated: connection dropped before the reply", new ServerAddress());
+                }
+                return result;
+              });
     }
 
     void loseNextReplies(int n) {

@@ -72,6 +72,7 @@ class NodeInteropTest {
   private static final Duration ACQUIRE_TIMEOUT = Duration.ofSeconds(20);
   private static final Duration PROCESS_TIMEOUT = Duration.ofSeconds(45);
   private static final Duration EVENT_TIMEOUT = Duration.ofSeconds(20);
+
   /** How long a blocked acquirer must stay blocked (Node polls every 5 ms: ~100 attempts). */
   private static final Duration STAYS_BLOCKED = Duration.ofMillis(500);
 
@@ -88,17 +89,27 @@ class NodeInteropTest {
     nodeExe = System.getProperty("interop.node", windows ? "node.exe" : "node");
     String npmExe = System.getProperty("interop.npm", windows ? "npm.cmd" : "npm");
 
-    String version = runOrFail(List.of(nodeExe, "--version"), nodeDir, Duration.ofSeconds(30),
-        "NodeInteropTest needs Node.js >= 16.20 on the PATH (or -Dinterop.node=<path>)");
+    String version =
+        runOrFail(
+            List.of(nodeExe, "--version"),
+            nodeDir,
+            Duration.ofSeconds(30),
+            "NodeInteropTest needs Node.js >= 16.20 on the PATH (or -Dinterop.node=<path>)");
     int major = Integer.parseInt(version.trim().replaceFirst("^v", "").split("\\.")[0]);
-    assertTrue(major >= 16, "NodeInteropTest needs Node.js >= 16.20 (mongodb 6.x driver), found " + version.trim());
+    assertTrue(
+        major >= 16,
+        "NodeInteropTest needs Node.js >= 16.20 (mongodb 6.x driver), found " + version.trim());
 
     if (!Files.isDirectory(nodeDir.resolve("node_modules/mongo-lock-node"))
         || !Files.isDirectory(nodeDir.resolve("node_modules/mongodb"))) {
       System.out.println("[interop] node_modules missing in " + nodeDir + ": running npm ci");
-      runOrFail(List.of(npmExe, "ci", "--no-audit", "--no-fund", "--loglevel=error"), nodeDir,
+      runOrFail(
+          List.of(npmExe, "ci", "--no-audit", "--no-fund", "--loglevel=error"),
+          nodeDir,
           Duration.ofSeconds(240),
-          "NodeInteropTest needs npm on the PATH to install " + nodeDir + "/package-lock.json"
+          "NodeInteropTest needs npm on the PATH to install "
+              + nodeDir
+              + "/package-lock.json"
               + " (or run `npm ci` there yourself)");
     }
     System.out.println("[interop] Node " + version.trim() + ", scripts in " + nodeDir);
@@ -126,12 +137,17 @@ class NodeInteropTest {
     }
     assertTrue(r.nodeHandoffs() > 0, "a Node section followed a Java section at least once");
     assertTrue(r.javaHandoffs() > 0, "a Java section followed a Node section at least once");
-    assertTrue(r.nodeSharedReads() + r.javaSharedReads() > 0, "readers shared the lock at least once");
+    assertTrue(
+        r.nodeSharedReads() + r.javaSharedReads() > 0, "readers shared the lock at least once");
 
     Document probe = OverlapProbe.snapshot(db.getCollection(PROBES), lockID);
-    assertEquals(0L, ((Number) probe.get("writers")).longValue(), "probe writers back to 0: " + probe);
-    assertEquals(0L, ((Number) probe.get("readers")).longValue(), "probe readers back to 0: " + probe);
-    assertEquals(0, db.getCollection(LOCKS).countDocuments(Filters.eq("lockID", lockID)),
+    assertEquals(
+        0L, ((Number) probe.get("writers")).longValue(), "probe writers back to 0: " + probe);
+    assertEquals(
+        0L, ((Number) probe.get("readers")).longValue(), "probe readers back to 0: " + probe);
+    assertEquals(
+        0,
+        db.getCollection(LOCKS).countDocuments(Filters.eq("lockID", lockID)),
         "the last holder's unlock deleted the lock document");
   }
 
@@ -167,10 +183,12 @@ class NodeInteropTest {
    * Runs {@link #NODE_PROCESSES} Node processes and {@link #JAVA_THREADS} Java threads (each with
    * its own MongoClient and client ID) on one lock, all released at once, and prints the volumes.
    */
-  private Result contend(MongoDatabase db, String lockID, boolean noLock, int sections,
-      Duration hold, int maxPauseMs) throws Exception {
+  private Result contend(
+      MongoDatabase db, String lockID, boolean noLock, int sections, Duration hold, int maxPauseMs)
+      throws Exception {
     TestMongo mongo = TestMongo.get();
-    db.getCollection(LOCKS).createIndex(Indexes.ascending("lockID"), new IndexOptions().unique(true));
+    db.getCollection(LOCKS)
+        .createIndex(Indexes.ascending("lockID"), new IndexOptions().unique(true));
     OverlapProbe.reset(db.getCollection(PROBES), lockID);
 
     List<NodeProc> nodes = new ArrayList<>();
@@ -179,10 +197,21 @@ class NodeInteropTest {
     long started = System.nanoTime();
     try {
       for (int i = 0; i < NODE_PROCESSES; i++) {
-        List<String> args = new ArrayList<>(List.of(mongo.uri(), db.getName(), LOCKS, lockID,
-            "node-" + i, NODE_MIXES[i % NODE_MIXES.length], String.valueOf(sections),
-            "--probe=" + PROBES, "--hold-ms=" + hold.toMillis(), "--pause-ms=" + maxPauseMs,
-            "--sleep-ms=5", "--wait-go"));
+        List<String> args =
+            new ArrayList<>(
+                List.of(
+                    mongo.uri(),
+                    db.getName(),
+                    LOCKS,
+                    lockID,
+                    "node-" + i,
+                    NODE_MIXES[i % NODE_MIXES.length],
+                    String.valueOf(sections),
+                    "--probe=" + PROBES,
+                    "--hold-ms=" + hold.toMillis(),
+                    "--pause-ms=" + maxPauseMs,
+                    "--sleep-ms=5",
+                    "--wait-go"));
         if (noLock) {
           args.add("--no-lock");
         }
@@ -196,43 +225,52 @@ class NodeInteropTest {
         int index = t;
         String clientID = "java-" + t;
         String mix = JAVA_MIXES[t % JAVA_MIXES.length];
-        futures.add(pool.submit(() -> {
-          try (MongoClient client = mongo.newClient()) { // each contender its own client
-            MongoDatabase mine = client.getDatabase(db.getName());
-            OverlapProbe probe =
-                new OverlapProbe(mine.getCollection(PROBES), lockID, "java:" + clientID);
-            javaProbes[index] = probe;
-            RWMutex mutex = new RWMutex(mine.getCollection(LOCKS), lockID, clientID,
-                RWMutexOptions.builder().sleepTime(Duration.ofMillis(5)).build());
-            mine.runCommand(new Document("ping", 1));
-            javaReady.countDown();
-            if (!go.await(EVENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-              throw new TimeoutException("no go signal");
-            }
-            for (int i = 0; i < sections; i++) {
-              LockMode mode = mix.charAt(i % mix.length()) == 'w' ? LockMode.WRITE : LockMode.READ;
-              if (noLock) {
-                probe.section(mode, hold);
-              } else {
-                try (LockHandle h = mode == LockMode.WRITE
-                    ? mutex.acquireWrite(ACQUIRE_TIMEOUT)
-                    : mutex.acquireRead(ACQUIRE_TIMEOUT)) {
-                  probe.section(mode, hold);
-                }
-              }
-              if (maxPauseMs > 0) {
-                Thread.sleep(ThreadLocalRandom.current().nextInt(maxPauseMs + 1));
-              }
-            }
-          }
-          return null;
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  try (MongoClient client = mongo.newClient()) { // each contender its own client
+                    MongoDatabase mine = client.getDatabase(db.getName());
+                    OverlapProbe probe =
+                        new OverlapProbe(mine.getCollection(PROBES), lockID, "java:" + clientID);
+                    javaProbes[index] = probe;
+                    RWMutex mutex =
+                        new RWMutex(
+                            mine.getCollection(LOCKS),
+                            lockID,
+                            clientID,
+                            RWMutexOptions.builder().sleepTime(Duration.ofMillis(5)).build());
+                    mine.runCommand(new Document("ping", 1));
+                    javaReady.countDown();
+                    if (!go.await(EVENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                      throw new TimeoutException("no go signal");
+                    }
+                    for (int i = 0; i < sections; i++) {
+                      LockMode mode =
+                          mix.charAt(i % mix.length()) == 'w' ? LockMode.WRITE : LockMode.READ;
+                      if (noLock) {
+                        probe.section(mode, hold);
+                      } else {
+                        try (LockHandle h =
+                            mode == LockMode.WRITE
+                                ? mutex.acquireWrite(ACQUIRE_TIMEOUT)
+                                : mutex.acquireRead(ACQUIRE_TIMEOUT)) {
+                          probe.section(mode, hold);
+                        }
+                      }
+                      if (maxPauseMs > 0) {
+                        Thread.sleep(ThreadLocalRandom.current().nextInt(maxPauseMs + 1));
+                      }
+                    }
+                  }
+                  return null;
+                }));
       }
 
       for (NodeProc n : nodes) {
         n.await("ready", EVENT_TIMEOUT);
       }
-      assertTrue(javaReady.await(EVENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "Java threads ready");
+      assertTrue(
+          javaReady.await(EVENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "Java threads ready");
       long goAt = System.nanoTime();
       for (NodeProc n : nodes) {
         n.send("go");
@@ -250,7 +288,8 @@ class NodeInteropTest {
       List<OverlapProbe> probes = List.of(javaProbes);
       List<Document> nodeResults = new ArrayList<>();
       for (NodeProc n : nodes) {
-        nodeResults.add(n.await("done", Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))));
+        nodeResults.add(
+            n.await("done", Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))));
         n.waitExit(Duration.ofSeconds(10));
       }
       long contendMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - goAt);
@@ -260,20 +299,35 @@ class NodeInteropTest {
       long javaSections = probes.stream().mapToLong(OverlapProbe::sections).sum();
       long nodeOverlaps = nodeResults.stream().mapToLong(d -> d.getInteger("overlaps")).sum();
       long javaOverlaps = probes.stream().mapToLong(OverlapProbe::overlaps).sum();
-      System.out.printf(Locale.ROOT,
+      System.out.printf(
+          Locale.ROOT,
           "[interop] %s lock=%s: %d Node processes x %d sections + %d Java threads x %d sections"
               + " = %d sections in %d ms (hold %d ms); overlaps node=%d java=%d;"
               + " shared reads node=%d java=%d; cross-runtime hand-offs node<-java=%d java<-node=%d%n",
-          noLock ? "WITHOUT LOCK" : "with RWMutex", lockID, NODE_PROCESSES, sections, JAVA_THREADS,
-          sections, nodeSections + javaSections, contendMs, hold.toMillis(), nodeOverlaps,
-          javaOverlaps, r.nodeSharedReads(), r.javaSharedReads(), r.nodeHandoffs(), r.javaHandoffs());
+          noLock ? "WITHOUT LOCK" : "with RWMutex",
+          lockID,
+          NODE_PROCESSES,
+          sections,
+          JAVA_THREADS,
+          sections,
+          nodeSections + javaSections,
+          contendMs,
+          hold.toMillis(),
+          nodeOverlaps,
+          javaOverlaps,
+          r.nodeSharedReads(),
+          r.javaSharedReads(),
+          r.nodeHandoffs(),
+          r.javaHandoffs());
       for (Document n : nodeResults) {
         System.out.println("[interop]   node " + n.toJson());
       }
       for (OverlapProbe p : probes) {
         System.out.println("[interop]   " + p);
       }
-      System.out.printf(Locale.ROOT, "[interop] total elapsed including process start: %d ms%n",
+      System.out.printf(
+          Locale.ROOT,
+          "[interop] total elapsed including process start: %d ms%n",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
       return r;
     } finally {
@@ -286,7 +340,8 @@ class NodeInteropTest {
     }
   }
 
-  // ------------------------------------------------------------------ stored document compatibility
+  // ------------------------------------------------------------------ stored document
+  // compatibility
 
   @Test
   void nodeWriterIsSeenByJavaAsHeld(MongoDatabase db) throws Exception {
@@ -305,7 +360,8 @@ class NodeInteropTest {
       assertLockDoc(rawLockDoc(locks, lockID), lockID, "node-w", List.of());
 
       node.send("release");
-      assertNull(node.await("released", EVENT_TIMEOUT).get("doc"), "Node's unlock deleted the document");
+      assertNull(
+          node.await("released", EVENT_TIMEOUT).get("doc"), "Node's unlock deleted the document");
       node.waitExit(Duration.ofSeconds(10));
     }
     assertTrue(java.tryLock(), "Java takes the lock once Node released it");
@@ -322,7 +378,10 @@ class NodeInteropTest {
     RWMutex javaWriter = new RWMutex(locks, lockID, "java-w");
     try (NodeProc node = NodeProc.start("node-r", holdArgs(db, lockID, "node-r", "r"))) {
       node.await("connected", EVENT_TIMEOUT);
-      assertLockDoc(node.await("held", EVENT_TIMEOUT).get("doc", Document.class), lockID, "",
+      assertLockDoc(
+          node.await("held", EVENT_TIMEOUT).get("doc", Document.class),
+          lockID,
+          "",
           List.of("node-r"));
 
       assertTrue(javaReader.tryRLock(), "Java reader shares the lock with a Node reader");
@@ -332,7 +391,8 @@ class NodeInteropTest {
       assertLockDoc(rawLockDoc(locks, lockID), lockID, "", List.of("node-r"));
 
       node.send("release");
-      assertNull(node.await("released", EVENT_TIMEOUT).get("doc"), "Node's rUnlock deleted the document");
+      assertNull(
+          node.await("released", EVENT_TIMEOUT).get("doc"), "Node's rUnlock deleted the document");
       node.waitExit(Duration.ofSeconds(10));
     }
     assertNull(rawLockDoc(locks, lockID));
@@ -341,9 +401,15 @@ class NodeInteropTest {
     javaReader.rLock(ACQUIRE_TIMEOUT);
     assertLockDoc(rawLockDoc(locks, lockID), lockID, "", List.of("java-r"));
     try (NodeProc node = NodeProc.start("node-r2", holdArgs(db, lockID, "node-r2", "r"))) {
-      assertLockDoc(node.await("connected", EVENT_TIMEOUT).get("doc", Document.class), lockID, "",
+      assertLockDoc(
+          node.await("connected", EVENT_TIMEOUT).get("doc", Document.class),
+          lockID,
+          "",
           List.of("java-r"));
-      assertLockDoc(node.await("held", EVENT_TIMEOUT).get("doc", Document.class), lockID, "",
+      assertLockDoc(
+          node.await("held", EVENT_TIMEOUT).get("doc", Document.class),
+          lockID,
+          "",
           List.of("java-r", "node-r2"));
       javaReader.rUnlock();
       node.send("release");
@@ -366,7 +432,10 @@ class NodeInteropTest {
       assertNull(node.poll(STAYS_BLOCKED), "Node rLock must wait while the Java writer holds");
 
       java.unlock();
-      assertLockDoc(node.await("held", EVENT_TIMEOUT).get("doc", Document.class), lockID, "",
+      assertLockDoc(
+          node.await("held", EVENT_TIMEOUT).get("doc", Document.class),
+          lockID,
+          "",
           List.of("node-r"));
       assertFalse(java.tryLock(), "Java tryLock while the Node reader holds");
       node.send("release");
@@ -380,17 +449,27 @@ class NodeInteropTest {
   void javaReaderBlocksNodeWriterAndNodeReaderBlocksJavaWriter(MongoDatabase db) throws Exception {
     MongoCollection<Document> locks = locks(db);
     String lockID = "interop-rw-cross";
-    RWMutex java = new RWMutex(locks, lockID, "java-x",
-        RWMutexOptions.builder().sleepTime(Duration.ofMillis(10)).build());
+    RWMutex java =
+        new RWMutex(
+            locks,
+            lockID,
+            "java-x",
+            RWMutexOptions.builder().sleepTime(Duration.ofMillis(10)).build());
 
     // Java reads, Node's lock() waits
     java.rLock(ACQUIRE_TIMEOUT);
     try (NodeProc node = NodeProc.start("node-w", holdArgs(db, lockID, "node-w", "w"))) {
-      assertLockDoc(node.await("connected", EVENT_TIMEOUT).get("doc", Document.class), lockID, "",
+      assertLockDoc(
+          node.await("connected", EVENT_TIMEOUT).get("doc", Document.class),
+          lockID,
+          "",
           List.of("java-x"));
       assertNull(node.poll(STAYS_BLOCKED), "Node lock must wait while the Java reader holds");
       java.rUnlock();
-      assertLockDoc(node.await("held", EVENT_TIMEOUT).get("doc", Document.class), lockID, "node-w",
+      assertLockDoc(
+          node.await("held", EVENT_TIMEOUT).get("doc", Document.class),
+          lockID,
+          "node-w",
           List.of());
       node.send("release");
       assertNull(node.await("released", EVENT_TIMEOUT).get("doc"));
@@ -402,15 +481,18 @@ class NodeInteropTest {
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try (NodeProc node = NodeProc.start("node-r", holdArgs(db, lockID, "node-r", "r"))) {
       node.await("held", EVENT_TIMEOUT);
-      Future<Long> javaWrite = pool.submit(() -> {
-        long t0 = System.nanoTime();
-        java.lock(ACQUIRE_TIMEOUT);
-        return System.nanoTime() - t0;
-      });
+      Future<Long> javaWrite =
+          pool.submit(
+              () -> {
+                long t0 = System.nanoTime();
+                java.lock(ACQUIRE_TIMEOUT);
+                return System.nanoTime() - t0;
+              });
       Thread.sleep(STAYS_BLOCKED.toMillis());
       assertFalse(javaWrite.isDone(), "Java lock must wait while the Node reader holds");
-      System.out.println("[interop] lock document while a Java writer waits for a Node reader: "
-          + rawLockDoc(locks, lockID).toJson());
+      System.out.println(
+          "[interop] lock document while a Java writer waits for a Node reader: "
+              + rawLockDoc(locks, lockID).toJson());
       node.send("release");
       node.await("released", EVENT_TIMEOUT);
       long waitedNs = javaWrite.get(EVENT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -433,9 +515,10 @@ class NodeInteropTest {
     return locks;
   }
 
-  private static List<String> holdArgs(MongoDatabase db, String lockID, String clientID, String mode) {
-    return List.of("hold", TestMongo.get().uri(), db.getName(), LOCKS, lockID, clientID, mode,
-        "--sleep-ms=5");
+  private static List<String> holdArgs(
+      MongoDatabase db, String lockID, String clientID, String mode) {
+    return List.of(
+        "hold", TestMongo.get().uri(), db.getName(), LOCKS, lockID, clientID, mode, "--sleep-ms=5");
   }
 
   private static Document rawLockDoc(MongoCollection<Document> locks, String lockID) {
@@ -448,14 +531,16 @@ class NodeInteropTest {
    * ({@code holders}, {@code leases}, {@code fence}), which Node ignores. A lease entry names a
    * client that holds the lock; Node holders have none.
    */
-  private static void assertLockDoc(Document doc, String lockID, String writer, List<String> readers) {
+  private static void assertLockDoc(
+      Document doc, String lockID, String writer, List<String> readers) {
     assertNotNull(doc, "lock document " + lockID + " exists");
     Set<String> fields = new HashSet<>(doc.keySet());
     fields.remove("_id");
     fields.removeAll(Set.of("holders", "leases", "fence"));
     for (Document entry : doc.getList("holders", Document.class, List.of())) {
       String client = entry.getString("c");
-      assertTrue(client.startsWith("java") && (client.equals(writer) || readers.contains(client)),
+      assertTrue(
+          client.startsWith("java") && (client.equals(writer) || readers.contains(client)),
           "lease entry of a Java holder: " + doc.toJson());
     }
     assertEquals(Set.of("lockID", "writer", "readers"), fields, "fields of " + doc.toJson());
@@ -469,7 +554,8 @@ class NodeInteropTest {
 
   private static Path locateNodeDir() {
     Path base = Path.of(System.getProperty("user.dir"));
-    for (Path candidate : List.of(base.resolve("src/test/node"), base.resolve("core/src/test/node"))) {
+    for (Path candidate :
+        List.of(base.resolve("src/test/node"), base.resolve("core/src/test/node"))) {
       if (Files.isRegularFile(candidate.resolve("contender.js"))) {
         return candidate.toAbsolutePath();
       }
@@ -487,13 +573,16 @@ class NodeInteropTest {
       return fail(hint + ": cannot run `" + String.join(" ", command) + "`: " + e.getMessage(), e);
     }
     StringBuilder out = new StringBuilder();
-    Thread reader = new Thread(() -> {
-      try (InputStream in = p.getInputStream()) {
-        out.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      } catch (IOException ignored) {
-        // process killed
-      }
-    }, "interop-run-output");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (InputStream in = p.getInputStream()) {
+                out.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+              } catch (IOException ignored) {
+                // process killed
+              }
+            },
+            "interop-run-output");
     reader.start();
     if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       p.destroyForcibly();
@@ -541,8 +630,9 @@ class NodeInteropTest {
     }
 
     private void readStdout() {
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      try (BufferedReader r =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         String line;
         while ((line = r.readLine()) != null) {
           output.append(line).append('\n');
@@ -562,8 +652,9 @@ class NodeInteropTest {
     }
 
     private void readStderr() {
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+      try (BufferedReader r =
+          new BufferedReader(
+              new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
         String line;
         while ((line = r.readLine()) != null) {
           output.append("[stderr] ").append(line).append('\n');
@@ -589,11 +680,18 @@ class NodeInteropTest {
     /** Waits for the event named {@code event}, skipping others; fails after {@code timeout}. */
     Document await(String event, Duration timeout) throws InterruptedException {
       long deadline = System.nanoTime() + timeout.toNanos();
-      for (;;) {
+      for (; ; ) {
         long left = deadline - System.nanoTime();
         Document d = left <= 0 ? null : poll(Duration.ofNanos(left));
         if (d == null) {
-          fail(name + ": no \"" + event + "\" event within " + timeout + "; output so far:\n" + output);
+          fail(
+              name
+                  + ": no \""
+                  + event
+                  + "\" event within "
+                  + timeout
+                  + "; output so far:\n"
+                  + output);
         }
         if (event.equals(d.getString("event"))) {
           return d;

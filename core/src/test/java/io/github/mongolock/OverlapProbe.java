@@ -19,10 +19,10 @@ import org.bson.Document;
  * JVM or Node process they run in.
  *
  * <ul>
- *   <li>entering a WRITE section: {@code $inc writers}; an overlap if the before-image had
- *       {@code writers > 0} or {@code readers > 0};
- *   <li>entering a READ section: {@code $inc readers}; an overlap if the before-image had
- *       {@code writers > 0} (other readers are allowed; they count as a shared read);
+ *   <li>entering a WRITE section: {@code $inc writers}; an overlap if the before-image had {@code
+ *       writers > 0} or {@code readers > 0};
+ *   <li>entering a READ section: {@code $inc readers}; an overlap if the before-image had {@code
+ *       writers > 0} (other readers are allowed; they count as a shared read);
  *   <li>leaving: {@code $inc -1} on the same counter.
  * </ul>
  *
@@ -99,8 +99,7 @@ public final class OverlapProbe {
     String lastBy = before == null ? null : before.getString("lastBy");
     boolean overlap = mode == LockMode.WRITE ? writers > 0 || readers > 0 : writers > 0;
     boolean sharedRead = mode == LockMode.READ && readers > 0;
-    boolean crossRuntime =
-        lastBy != null && !lastBy.isEmpty() && !lastBy.startsWith(runtime + ":");
+    boolean crossRuntime = lastBy != null && !lastBy.isEmpty() && !lastBy.startsWith(runtime + ":");
     sections.incrementAndGet();
     (mode == LockMode.WRITE ? writeSections : readSections).incrementAndGet();
     if (overlap) {
@@ -169,9 +168,20 @@ public final class OverlapProbe {
 
   @Override
   public String toString() {
-    return holder + "{sections=" + sections + ", write=" + writeSections + ", read=" + readSections
-        + ", overlaps=" + overlaps + ", sharedReads=" + sharedReads
-        + ", crossRuntimeHandoffs=" + crossRuntimeHandoffs + '}';
+    return holder
+        + "{sections="
+        + sections
+        + ", write="
+        + writeSections
+        + ", read="
+        + readSections
+        + ", overlaps="
+        + overlaps
+        + ", sharedReads="
+        + sharedReads
+        + ", crossRuntimeHandoffs="
+        + crossRuntimeHandoffs
+        + '}';
   }
 
   /** One entered critical section; {@link #close()} leaves it ({@code $inc -1}). */

@@ -183,8 +183,7 @@ class RWMutexSeedBehaviourTest {
   @Test
   void expiresAtIsStoredAndAnExpiredWriterIsTakenOver() {
     Instant expiry = Instant.now().plusMillis(700);
-    RWMutex first =
-        new RWMutex(locks, LOCK, "1", fast().toBuilder().expiresAt(expiry).build());
+    RWMutex first = new RWMutex(locks, LOCK, "1", fast().toBuilder().expiresAt(expiry).build());
     first.lock();
     assertEquals(expiry.toEpochMilli(), stored(locks, LOCK).getDate("expiresAt").getTime());
     assertFalse(mutex("2").tryLock(), "not expired yet");
@@ -201,16 +200,16 @@ class RWMutexSeedBehaviourTest {
 
   @Test
   void anExpiredReaderIsTakenOverByAWriterAndAReaderWaitsNotForIt() {
-    RWMutexOptions expiring =
-        fast().toBuilder().expiresAt(Instant.now().plusMillis(500)).build();
+    RWMutexOptions expiring = fast().toBuilder().expiresAt(Instant.now().plusMillis(500)).build();
     new RWMutex(locks, LOCK, "1", expiring).rLock();
     assertEquals(List.of("1"), stored(locks, LOCK).get("readers"));
     mutex("2").lock(Duration.ofSeconds(10));
     assertEquals(doc("2", List.of()), stored(locks, LOCK));
     mutex("2").unlock();
 
-    new RWMutex(locks, LOCK, "3", fast().toBuilder().expiresAt(Instant.now().plusMillis(300))
-        .build()).lock();
+    new RWMutex(
+            locks, LOCK, "3", fast().toBuilder().expiresAt(Instant.now().plusMillis(300)).build())
+        .lock();
     mutex("4").rLock(Duration.ofSeconds(10));
     assertEquals(doc("", List.of("4")), stored(locks, LOCK));
   }

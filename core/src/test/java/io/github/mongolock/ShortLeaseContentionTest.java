@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Contention with short leases: waiters keep reading the document and trying evictions, and a
- * live holder (even one holding for several lease times) must never be evicted, so there are no
- * overlaps and no lost locks. Clients of one JVM with the same settings share one session, so this
- * also covers several holders of one session on one document.
+ * Contention with short leases: waiters keep reading the document and trying evictions, and a live
+ * holder (even one holding for several lease times) must never be evicted, so there are no overlaps
+ * and no lost locks. Clients of one JVM with the same settings share one session, so this also
+ * covers several holders of one session on one document.
  */
 @ExtendWith(MongoExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)

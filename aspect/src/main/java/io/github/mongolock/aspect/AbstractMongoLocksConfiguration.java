@@ -92,7 +92,8 @@ abstract class AbstractMongoLocksConfiguration implements ImportAware, Environme
     if (beanFactory.containsBean(EnableMongoLocks.COLLECTION_BEAN_NAME)) {
       return beanFactory.getBean(EnableMongoLocks.COLLECTION_BEAN_NAME, MongoCollection.class);
     }
-    String collection = environment.resolveRequiredPlaceholders(enableMongoLocks.getString("collection"));
+    String collection =
+        environment.resolveRequiredPlaceholders(enableMongoLocks.getString("collection"));
     MongoDatabase database;
     try {
       database = databases.getObject();

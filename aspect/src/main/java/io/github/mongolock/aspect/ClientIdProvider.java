@@ -2,8 +2,8 @@ package io.github.mongolock.aspect;
 
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
-import java.util.HexFormat;
 import java.security.SecureRandom;
+import java.util.HexFormat;
 
 /**
  * Supplies the client ID under which this application holds locks: the value stored as the lock's

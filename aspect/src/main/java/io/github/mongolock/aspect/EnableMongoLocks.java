@@ -49,8 +49,8 @@ public @interface EnableMongoLocks {
 
   /**
    * How long locked methods and {@link MongoLocks} calls wait for a lock unless they say otherwise:
-   * {@code "500ms"}, {@code "10s"}, {@code "PT1M"} or a {@code ${...}} placeholder. Then they
-   * throw {@link io.github.mongolock.LockTimeoutException}.
+   * {@code "500ms"}, {@code "10s"}, {@code "PT1M"} or a {@code ${...}} placeholder. Then they throw
+   * {@link io.github.mongolock.LockTimeoutException}.
    */
   String waitTimeout() default "30s";
 
@@ -64,10 +64,10 @@ public @interface EnableMongoLocks {
 
   /**
    * {@link AdviceMode#PROXY} (the default): Spring AOP proxies lock calls that go through the
-   * proxy. {@link AdviceMode#ASPECTJ}: the {@code MongoLockAspect} woven into the classes (load-time
-   * weaving with {@code -javaagent:aspectjweaver.jar} and a {@code META-INF/aop.xml} naming {@code
-   * io.github.mongolock.aspect.MongoLockAspect}, or compile-time weaving) locks every call,
-   * including {@code this.method()} and objects Spring did not create.
+   * proxy. {@link AdviceMode#ASPECTJ}: the {@code MongoLockAspect} woven into the classes
+   * (load-time weaving with {@code -javaagent:aspectjweaver.jar} and a {@code META-INF/aop.xml}
+   * naming {@code io.github.mongolock.aspect.MongoLockAspect}, or compile-time weaving) locks every
+   * call, including {@code this.method()} and objects Spring did not create.
    */
   AdviceMode mode() default AdviceMode.PROXY;
 
@@ -76,9 +76,9 @@ public @interface EnableMongoLocks {
 
   /**
    * Order of the lock advice among other advice on the same bean. The default, {@code
-   * Ordered.LOWEST_PRECEDENCE - 1}, puts it outside {@code @Transactional} (whose default is
-   * {@code LOWEST_PRECEDENCE}): the lock is taken before the transaction begins and released after
-   * it commits or rolls back, so no other client can read the state before it is committed.
+   * Ordered.LOWEST_PRECEDENCE - 1}, puts it outside {@code @Transactional} (whose default is {@code
+   * LOWEST_PRECEDENCE}): the lock is taken before the transaction begins and released after it
+   * commits or rolls back, so no other client can read the state before it is committed.
    */
   int order() default Ordered.LOWEST_PRECEDENCE - 1;
 }

@@ -82,9 +82,13 @@ final class LockIdTemplate {
     if (name != null && !isKnownVariable(name, method, parameterNames)) {
       throw new IllegalArgumentException(
           parameterNames == null
-              ? "#" + name + " is not available: parameter names of this class were not compiled in"
+              ? "#"
+                  + name
+                  + " is not available: parameter names of this class were not compiled in"
                   + " (compile with -parameters) or use #p0, #p1, ..."
-              : "#" + name + " is not a parameter of the method (parameters: "
+              : "#"
+                  + name
+                  + " is not a parameter of the method (parameters: "
                   + (parameterNames.length == 0 ? "none" : "#" + String.join(", #", parameterNames))
                   + ")");
     }
@@ -119,10 +123,7 @@ final class LockIdTemplate {
    * @throws IllegalArgumentException when an expression yields null or blank
    */
   String evaluate(
-      Method method,
-      Object[] args,
-      ParameterNameDiscoverer parameterNames,
-      BeanResolver beans) {
+      Method method, Object[] args, ParameterNameDiscoverer parameterNames, BeanResolver beans) {
     if (constant != null) {
       return constant;
     }

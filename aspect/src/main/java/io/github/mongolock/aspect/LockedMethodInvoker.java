@@ -29,7 +29,8 @@ final class LockedMethodInvoker {
       return call.run();
     }
     String lockId = lockedMethods.lockId(locked, args);
-    return mongoLocks.get().execute(
-        locked.mode(), lockId, locked.waitTimeout(), locked.leaseTime(), call);
+    return mongoLocks
+        .get()
+        .execute(locked.mode(), lockId, locked.waitTimeout(), locked.leaseTime(), call);
   }
 }

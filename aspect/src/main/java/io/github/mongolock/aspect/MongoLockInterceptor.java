@@ -17,7 +17,9 @@ final class MongoLockInterceptor implements MethodInterceptor {
   public Object invoke(MethodInvocation invocation) throws Throwable {
     Object target = invocation.getThis();
     Class<?> targetClass =
-        target != null ? AopUtils.getTargetClass(target) : invocation.getMethod().getDeclaringClass();
+        target != null
+            ? AopUtils.getTargetClass(target)
+            : invocation.getMethod().getDeclaringClass();
     return invoker.invoke(
         invocation.getMethod(), targetClass, invocation.getArguments(), invocation::proceed);
   }

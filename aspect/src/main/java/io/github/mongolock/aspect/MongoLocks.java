@@ -15,10 +15,10 @@ import java.util.function.Supplier;
 import org.bson.Document;
 
 /**
- * Programmatic locking, for where an annotation does not fit: a lock ID computed in the middle of
- * a method, a lock around part of a method, code outside Spring beans. {@code @EnableMongoLocks}
- * registers one as a bean; the annotations run through the same {@code execute} path, so the
- * client ID, default wait, default lease and rules are the same (see {@link WriteLocked}).
+ * Programmatic locking, for where an annotation does not fit: a lock ID computed in the middle of a
+ * method, a lock around part of a method, code outside Spring beans. {@code @EnableMongoLocks}
+ * registers one as a bean; the annotations run through the same {@code execute} path, so the client
+ * ID, default wait, default lease and rules are the same (see {@link WriteLocked}).
  *
  * <pre>{@code
  * int stock = mongoLocks.withReadLock("sku-" + sku, () -> inventory.count(sku));
@@ -26,8 +26,8 @@ import org.bson.Document;
  * mongoLocks.withWriteLock("report", Duration.ZERO, Duration.ofMinutes(2), () -> report.build());
  * }</pre>
  *
- * <p><b>Leases.</b> Every hold has a lease that this process renews in the background (see
- * {@link RWMutexOptions}); a hold whose lease could not be renewed in time, or that another client
+ * <p><b>Leases.</b> Every hold has a lease that this process renews in the background (see {@link
+ * RWMutexOptions}); a hold whose lease could not be renewed in time, or that another client
  * evicted, is lost. The lease is the default of the constructor's options (30 s unless configured)
  * or the one a call names. One {@link RWMutexOptions} is built per distinct lease and reused.
  *
@@ -36,8 +36,8 @@ import org.bson.Document;
  * exception instead of the result: the body's work is done (a transaction inside it has committed)
  * but it may have overlapped with another holder, so the call never looks like a plain success. If
  * the body threw, its exception propagates unchanged and the {@code LockLostException} is attached
- * to it as suppressed. To check while the body runs, use {@link #currentHold()}: {@code
- * isHeld()}, and {@code fencingToken()} for resources that must refuse a stale writer.
+ * to it as suppressed. To check while the body runs, use {@link #currentHold()}: {@code isHeld()},
+ * and {@code fencingToken()} for resources that must refuse a stale writer.
  */
 public final class MongoLocks {
 
@@ -133,8 +133,8 @@ public final class MongoLocks {
 
   /**
    * The innermost hold this thread took through {@code MongoLocks}: the lock of the annotated
-   * method or {@code with...Lock} body running now (a nested call's hold while it runs). For
-   * checks inside the body:
+   * method or {@code with...Lock} body running now (a nested call's hold while it runs). For checks
+   * inside the body:
    *
    * <pre>{@code
    * @WriteLocked("ledger")
@@ -143,11 +143,10 @@ public final class MongoLocks {
    * }
    * }</pre>
    *
-   * {@code isHeld()} answers false once the hold is lost; {@code fencingToken()} then throws
-   * {@link io.github.mongolock.LockLostException}, and for a read hold {@link
-   * IllegalStateException}. The hold is released when its method or body ends: {@code close()} on
-   * it throws {@link UnsupportedOperationException}. Holds taken directly on an {@link RWMutex}
-   * are not seen.
+   * {@code isHeld()} answers false once the hold is lost; {@code fencingToken()} then throws {@link
+   * io.github.mongolock.LockLostException}, and for a read hold {@link IllegalStateException}. The
+   * hold is released when its method or body ends: {@code close()} on it throws {@link
+   * UnsupportedOperationException}. Holds taken directly on an {@link RWMutex} are not seen.
    *
    * @throws IllegalStateException when this thread is not inside a locked method or body
    */
@@ -205,8 +204,8 @@ public final class MongoLocks {
   }
 
   /**
-   * The {@link RWMutex} for {@code lockId} under the current client ID, for the full API
-   * ({@code tryLock}, {@code acquireWrite} with try-with-resources, ...).
+   * The {@link RWMutex} for {@code lockId} under the current client ID, for the full API ({@code
+   * tryLock}, {@code acquireWrite} with try-with-resources, ...).
    */
   public RWMutex mutex(String lockId) {
     return new RWMutex(collection, requireLockId(lockId), clientId(), options);
@@ -292,8 +291,8 @@ public final class MongoLocks {
    * A mutex reused across calls for the same lock, client and options, so that the per-mutex work
    * (checking arguments, rendering the acquire documents once) is not repeated on every call. A
    * mutex keeps no hold state of its own (holds live per thread in the core), so sharing one is
-   * safe; the cache is emptied when it grows past {@link #MUTEX_CACHE_LIMIT} lock IDs, as
-   * templated IDs such as {@code order-#{#id}} would otherwise grow it without bound.
+   * safe; the cache is emptied when it grows past {@link #MUTEX_CACHE_LIMIT} lock IDs, as templated
+   * IDs such as {@code order-#{#id}} would otherwise grow it without bound.
    */
   private RWMutex cachedMutex(String lockId, String clientId, RWMutexOptions lockOptions) {
     MutexKey key = new MutexKey(lockId, clientId, lockOptions);
@@ -332,7 +331,14 @@ public final class MongoLocks {
 
   @Override
   public String toString() {
-    return "MongoLocks{collection=" + collection.getNamespace() + ", clientIds=" + clientIds
-        + ", waitTimeout=" + waitTimeout + ", leaseTime=" + options.leaseTime() + "}";
+    return "MongoLocks{collection="
+        + collection.getNamespace()
+        + ", clientIds="
+        + clientIds
+        + ", waitTimeout="
+        + waitTimeout
+        + ", leaseTime="
+        + options.leaseTime()
+        + "}";
   }
 }

@@ -12,9 +12,10 @@ final class MongoLocksConfigurationSelector extends AdviceModeImportSelector<Ena
     return switch (mode) {
       // AutoProxyRegistrar reads mode and proxyTargetClass from @EnableMongoLocks and registers
       // the same auto-proxy creator @EnableTransactionManagement uses: one proxy, ordered advice.
-      case PROXY -> new String[] {
-        AutoProxyRegistrar.class.getName(), ProxyMongoLocksConfiguration.class.getName()
-      };
+      case PROXY ->
+          new String[] {
+            AutoProxyRegistrar.class.getName(), ProxyMongoLocksConfiguration.class.getName()
+          };
       case ASPECTJ -> new String[] {AspectJMongoLocksConfiguration.class.getName()};
     };
   }

@@ -31,7 +31,9 @@ import java.lang.annotation.Target;
 @Documented
 public @interface ReadLocked {
 
-  /** The lock ID, a template: {@code "orders"}, {@code "order-#{#order.id}"}, {@code "${app.lock}"}. */
+  /**
+   * The lock ID, a template: {@code "orders"}, {@code "order-#{#order.id}"}, {@code "${app.lock}"}.
+   */
   String value();
 
   /**
@@ -43,11 +45,10 @@ public @interface ReadLocked {
 
   /**
    * The lease of the hold, e.g. {@code "20s"}, {@code "PT2M"} or a {@code ${...}} placeholder: how
-   * long the lock stays held if this process stops renewing it (it renews every third of the
-   * lease while the method runs). Empty (the default) means the {@link
-   * EnableMongoLocks#leaseTime()} of the application, 30 seconds unless configured. A hold lost
-   * while the method runs makes the call throw {@link io.github.mongolock.LockLostException} (see
-   * {@link MongoLocks}).
+   * long the lock stays held if this process stops renewing it (it renews every third of the lease
+   * while the method runs). Empty (the default) means the {@link EnableMongoLocks#leaseTime()} of
+   * the application, 30 seconds unless configured. A hold lost while the method runs makes the call
+   * throw {@link io.github.mongolock.LockLostException} (see {@link MongoLocks}).
    */
   String leaseTime() default "";
 }

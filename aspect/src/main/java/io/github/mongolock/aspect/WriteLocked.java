@@ -28,18 +28,20 @@ import java.lang.annotation.Target;
  *       parameter name, a syntax error or an unresolvable placeholder fails the startup with a
  *       message naming the method. At call time, an expression that yields {@code null} or a blank
  *       string fails with {@link IllegalArgumentException} before anything is written.
- *   <li>Waiting: up to {@link #waitTimeout()}, then {@link io.github.mongolock.LockTimeoutException},
- *       whose message names the lock; the method does not run.
+ *   <li>Waiting: up to {@link #waitTimeout()}, then {@link
+ *       io.github.mongolock.LockTimeoutException}, whose message names the lock; the method does
+ *       not run.
  *   <li>Lease: the hold lasts {@link #leaseTime()} without renewal. If it is lost while the method
  *       runs (the process could not renew it in time, or another client evicted it), the release
  *       throws {@link io.github.mongolock.LockLostException}: a method that returned normally
  *       throws it instead of returning (its work is done but may have overlapped with another
- *       holder); a method that threw keeps its own exception, with the loss attached as
- *       suppressed. Inside the method, {@link MongoLocks#currentHold()} tells whether the lock is
- *       still held and gives the fencing token.
+ *       holder); a method that threw keeps its own exception, with the loss attached as suppressed.
+ *       Inside the method, {@link MongoLocks#currentHold()} tells whether the lock is still held
+ *       and gives the fencing token.
  *   <li>Re-entry on one thread: a write-locked method may call methods that write- or read-lock the
  *       same ID. A read-locked method that calls a write-locked one on the same ID fails at once
- *       with {@link io.github.mongolock.LockUpgradeException} (upgrading would deadlock two readers).
+ *       with {@link io.github.mongolock.LockUpgradeException} (upgrading would deadlock two
+ *       readers).
  *   <li>Threads of one JVM exclude each other even when they share a client ID.
  *   <li>Methods returning {@code CompletionStage}, {@code Future} or a reactive type, and
  *       {@code @Async} methods, are refused at startup: the lock would be released when the method
@@ -56,7 +58,9 @@ import java.lang.annotation.Target;
 @Documented
 public @interface WriteLocked {
 
-  /** The lock ID, a template: {@code "orders"}, {@code "order-#{#order.id}"}, {@code "${app.lock}"}. */
+  /**
+   * The lock ID, a template: {@code "orders"}, {@code "order-#{#order.id}"}, {@code "${app.lock}"}.
+   */
   String value();
 
   /**
@@ -68,11 +72,10 @@ public @interface WriteLocked {
 
   /**
    * The lease of the hold, e.g. {@code "20s"}, {@code "PT2M"} or a {@code ${...}} placeholder: how
-   * long the lock stays held if this process stops renewing it (it renews every third of the
-   * lease while the method runs). Empty (the default) means the {@link
-   * EnableMongoLocks#leaseTime()} of the application, 30 seconds unless configured. A hold lost
-   * while the method runs makes the call throw {@link io.github.mongolock.LockLostException} (see
-   * {@link MongoLocks}).
+   * long the lock stays held if this process stops renewing it (it renews every third of the lease
+   * while the method runs). Empty (the default) means the {@link EnableMongoLocks#leaseTime()} of
+   * the application, 30 seconds unless configured. A hold lost while the method runs makes the call
+   * throw {@link io.github.mongolock.LockLostException} (see {@link MongoLocks}).
    */
   String leaseTime() default "";
 }

@@ -31,8 +31,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The annotations in proxy mode, observed from another MongoClient with another client ID: the
- * lock is held exactly while the method runs.
+ * The annotations in proxy mode, observed from another MongoClient with another client ID: the lock
+ * is held exactly while the method runs.
  */
 @ExtendWith(MongoExtension.class)
 class AnnotatedMethodsTest {
@@ -90,7 +90,8 @@ class AnnotatedMethodsTest {
     appClient = TestMongo.get().newClient(recorder);
     context =
         TestContexts.start(
-            appClient.getDatabase(database.getName()), Map.of("app.lock", "configured-lock"),
+            appClient.getDatabase(database.getName()),
+            Map.of("app.lock", "configured-lock"),
             Config.class,
             LockedConfiguration.class);
     service = context.getBean(LockedService.class);
@@ -144,9 +145,11 @@ class AnnotatedMethodsTest {
         unchecked,
         assertThrows(
             IllegalStateException.class,
-            () -> service.write(() -> {
-              throw unchecked;
-            })));
+            () ->
+                service.write(
+                    () -> {
+                      throw unchecked;
+                    })));
     assertEquals("free", probe.state("orders"));
   }
 
@@ -195,7 +198,8 @@ class AnnotatedMethodsTest {
       long start = System.nanoTime();
       LockTimeoutException e =
           assertThrows(
-              LockTimeoutException.class, () -> service.writeWaitingBriefly(() -> ran.getAndSet(true)));
+              LockTimeoutException.class,
+              () -> service.writeWaitingBriefly(() -> ran.getAndSet(true)));
       long waitedMs = (System.nanoTime() - start) / 1_000_000;
       assertFalse(ran.get());
       assertTrue(e.getMessage().contains("orders"), e.getMessage());

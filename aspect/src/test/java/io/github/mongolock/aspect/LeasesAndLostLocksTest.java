@@ -108,8 +108,8 @@ class LeasesAndLostLocksTest {
   }
 
   /**
-   * Deletes the lock document from another client, as an eviction would, and waits inside the
-   * body until this process has noticed that its hold is gone.
+   * Deletes the lock document from another client, as an eviction would, and waits inside the body
+   * until this process has noticed that its hold is gone.
    */
   static void loseTheLock(String lockId) {
     LockHandle hold = MongoLocks.currentHold();
@@ -147,7 +147,9 @@ class LeasesAndLostLocksTest {
     assertEquals(
         7_000,
         locks.withReadLock(
-            "programmatic", Duration.ofSeconds(1), Duration.ofSeconds(7),
+            "programmatic",
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(7),
             () -> probe.leaseMs("programmatic")));
     assertEquals(Duration.ofSeconds(45), locks.mutex("programmatic").options().leaseTime());
   }
@@ -197,7 +199,9 @@ class LeasesAndLostLocksTest {
         LockLostException.class,
         () ->
             locks.withWriteLock(
-                "short", Duration.ZERO, Duration.ofMillis(600),
+                "short",
+                Duration.ZERO,
+                Duration.ofMillis(600),
                 () -> {
                   loseTheLock("short");
                   return "looks done";
@@ -208,7 +212,9 @@ class LeasesAndLostLocksTest {
             IllegalStateException.class,
             () ->
                 locks.withWriteLock(
-                    "short", Duration.ZERO, Duration.ofMillis(600),
+                    "short",
+                    Duration.ZERO,
+                    Duration.ofMillis(600),
                     () -> {
                       loseTheLock("short");
                       throw failure;
@@ -225,11 +231,15 @@ class LeasesAndLostLocksTest {
         service.write(
             () -> {
               LockHandle outer = MongoLocks.currentHold();
-              LockHandle inner =
-                  locks.withReadLock("other", () -> MongoLocks.currentHold());
+              LockHandle inner = locks.withReadLock("other", () -> MongoLocks.currentHold());
               return List.of(
-                  outer.lockID(), outer.mode(), outer.isHeld(), outer.fencingToken(),
-                  inner.lockID(), inner.mode(), MongoLocks.currentHold().equals(outer));
+                  outer.lockID(),
+                  outer.mode(),
+                  outer.isHeld(),
+                  outer.fencingToken(),
+                  inner.lockID(),
+                  inner.mode(),
+                  MongoLocks.currentHold().equals(outer));
             });
     assertEquals("leased", inside.get(0));
     assertEquals(LockMode.WRITE, inside.get(1));

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.mongolock.LockMode;
 import java.lang.reflect.Method;
 import java.time.Duration;
-import org.junit.jupiter.api.Test;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.StandardEnvironment;
 
@@ -25,7 +25,9 @@ class LockedMethodsTest {
 
   static class OrderService implements Orders {
     @Override
-    @WriteLocked(value = "order-#{#id}-#{#quantity > 10 ? 'bulk' : 'small'}", waitTimeout = "${wait}")
+    @WriteLocked(
+        value = "order-#{#id}-#{#quantity > 10 ? 'bulk' : 'small'}",
+        waitTimeout = "${wait}")
     public void ship(String id, int quantity) {}
 
     @Override
@@ -39,7 +41,9 @@ class LockedMethodsTest {
 
   private static StandardEnvironment environment() {
     StandardEnvironment environment = new StandardEnvironment();
-    environment.getPropertySources().addFirst(new MapPropertySource("test", Map.of("wait", "750ms")));
+    environment
+        .getPropertySources()
+        .addFirst(new MapPropertySource("test", Map.of("wait", "750ms")));
     return environment;
   }
 
@@ -63,7 +67,8 @@ class LockedMethodsTest {
 
   @Test
   void aConstantLockIdIsNotEvaluated() throws Exception {
-    LockedMethod browse = lockedMethods.get(OrderService.class.getMethod("browse"), OrderService.class);
+    LockedMethod browse =
+        lockedMethods.get(OrderService.class.getMethod("browse"), OrderService.class);
     assertTrue(browse.lockId().isConstant());
     assertEquals("catalog", lockedMethods.lockId(browse, new Object[0]));
     assertNull(browse.waitTimeout());
@@ -72,12 +77,17 @@ class LockedMethodsTest {
   @Test
   void nullOrBlankPartsAreRefusedWithTheTemplateInTheMessage() throws Exception {
     LockedMethod ship =
-        lockedMethods.get(OrderService.class.getMethod("ship", String.class, int.class), OrderService.class);
+        lockedMethods.get(
+            OrderService.class.getMethod("ship", String.class, int.class), OrderService.class);
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> lockedMethods.lockId(ship, new Object[] {null, 1}));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> lockedMethods.lockId(ship, new Object[] {null, 1}));
     assertTrue(e.getMessage().contains("#{#id} is null"), e.getMessage());
     assertTrue(e.getMessage().contains("OrderService.ship(String, int)"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> lockedMethods.lockId(ship, new Object[] {"", 1}));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> lockedMethods.lockId(ship, new Object[] {"", 1}));
     assertTrue(e.getMessage().contains("#{#id} is blank"), e.getMessage());
   }
 }

@@ -22,7 +22,8 @@ class MongoLocksTest {
 
   @Test
   void holdsTheLockForTheBodyOnlyAndPropagatesItsExceptions(MongoDatabase database) {
-    MongoLocks locks = new MongoLocks(database.getCollection("locks"), () -> "solo", Duration.ofSeconds(5));
+    MongoLocks locks =
+        new MongoLocks(database.getCollection("locks"), () -> "solo", Duration.ofSeconds(5));
     try (LockProbe probe = new LockProbe(database)) {
       assertEquals("write", locks.withWriteLock("job", () -> probe.state("job")));
       assertEquals("read", locks.withReadLock("job", () -> probe.state("job")));
@@ -31,16 +32,20 @@ class MongoLocksTest {
           failure,
           assertThrows(
               UnsupportedOperationException.class,
-              () -> locks.withWriteLock("job", () -> {
-                throw failure;
-              })));
+              () ->
+                  locks.withWriteLock(
+                      "job",
+                      () -> {
+                        throw failure;
+                      })));
       assertEquals("free", probe.state("job"));
     }
   }
 
   @Test
   void waitsUpToTheGivenTimeout(MongoDatabase database) {
-    MongoLocks locks = new MongoLocks(database.getCollection("locks"), () -> "solo", Duration.ofSeconds(30));
+    MongoLocks locks =
+        new MongoLocks(database.getCollection("locks"), () -> "solo", Duration.ofSeconds(30));
     try (LockProbe probe = new LockProbe(database)) {
       RWMutex other = probe.mutex("busy");
       other.lock();
@@ -80,7 +85,8 @@ class MongoLocksTest {
   void leasesComeFromTheOptionsOrTheCall(MongoDatabase database) {
     RWMutexOptions options = RWMutexOptions.builder().leaseTime(Duration.ofSeconds(12)).build();
     MongoLocks locks =
-        new MongoLocks(database.getCollection("locks"), () -> "solo", Duration.ofSeconds(5), options);
+        new MongoLocks(
+            database.getCollection("locks"), () -> "solo", Duration.ofSeconds(5), options);
     try (LockProbe probe = new LockProbe(database)) {
       assertEquals(Duration.ofSeconds(12), locks.defaultLeaseTime());
       assertSame(options, locks.mutex("job").options());

@@ -14,9 +14,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.context.annotation.AnnotationConfigApplicationContext;
-import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.context.annotation.Import;
 import org.springframework.scheduling.annotation.Async;
 import org.springframework.scheduling.annotation.EnableAsync;
 
@@ -151,7 +149,8 @@ class StartupChecksTest {
     System.arraycopy(config, 0, classes, 0, config.length);
     classes[config.length] = bean;
     Exception e =
-        assertThrows(Exception.class, () -> TestContexts.start(database, Map.of(), classes).close());
+        assertThrows(
+            Exception.class, () -> TestContexts.start(database, Map.of(), classes).close());
     StringBuilder messages = new StringBuilder();
     for (Throwable t = e; t != null; t = t.getCause()) {
       messages.append(t.getMessage()).append('\n');
@@ -196,8 +195,7 @@ class StartupChecksTest {
 
   @Test
   void badWaitTimeout(MongoDatabase database) {
-    assertMentions(
-        startupFailure(database, BadTimeout.class), "BadTimeout.place()", "\"soon\"");
+    assertMentions(startupFailure(database, BadTimeout.class), "BadTimeout.place()", "\"soon\"");
   }
 
   @Test

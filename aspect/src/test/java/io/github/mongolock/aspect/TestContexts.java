@@ -17,7 +17,10 @@ final class TestContexts {
   static AnnotationConfigApplicationContext start(
       MongoDatabase database, Map<String, Object> properties, Class<?>... config) {
     AnnotationConfigApplicationContext context = new AnnotationConfigApplicationContext();
-    context.getEnvironment().getPropertySources().addFirst(new MapPropertySource("test", properties));
+    context
+        .getEnvironment()
+        .getPropertySources()
+        .addFirst(new MapPropertySource("test", properties));
     if (database != null) {
       context.registerBean("mongoDatabase", MongoDatabase.class, () -> database);
     }

@@ -143,8 +143,7 @@ class TransactionOrderTest {
   }
 
   private static void assertOrder(String end) {
-    List<String> transaction =
-        events.stream().filter(e -> !e.startsWith("lock ")).toList();
+    List<String> transaction = events.stream().filter(e -> !e.startsWith("lock ")).toList();
     assertEquals(
         List.of("tx begin, ledger write", "body", end, "returned, ledger free"),
         transaction,

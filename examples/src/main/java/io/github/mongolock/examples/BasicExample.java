@@ -14,8 +14,8 @@ import org.bson.Document;
 
 /**
  * The seed's usage in Java, with three clients that each have their own MongoClient, as three
- * services would: a write lock keeps the others out, readers share, a waiting writer gets in.
- * Runs on an embedded MongoDB unless MONGODB_URI is set.
+ * services would: a write lock keeps the others out, readers share, a waiting writer gets in. Runs
+ * on an embedded MongoDB unless MONGODB_URI is set.
  */
 public final class BasicExample {
 

@@ -5,10 +5,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Measures how long each call waited for its lock: from the caller's {@link #start()} to the
- * first access of the {@link Shelf} inside the lock. Includes the MongoDB round trips of an
- * uncontended acquire (a millisecond or two), so only waits of {@link #THRESHOLD_MS} or more
- * count as "waited".
+ * Measures how long each call waited for its lock: from the caller's {@link #start()} to the first
+ * access of the {@link Shelf} inside the lock. Includes the MongoDB round trips of an uncontended
+ * acquire (a millisecond or two), so only waits of {@link #THRESHOLD_MS} or more count as "waited".
  */
 final class LockWaits {
 

@@ -74,7 +74,13 @@ public final class Shelf {
     int readers = slot.readers.get() - (ownWrites == 0 ? 1 : 0);
     if (writers > 0 || (ownWrites == 1 && readers > 0)) {
       throw new Overlap(
-          access + " of " + sku + " overlapped " + writers + " write(s) and " + readers
+          access
+              + " of "
+              + sku
+              + " overlapped "
+              + writers
+              + " write(s) and "
+              + readers
               + " read(s)");
     }
   }

@@ -44,7 +44,8 @@ public final class WarehouseExample {
 
   public static void main(String[] args) throws Exception {
     boolean sharedLocks =
-        !(List.of(args).contains("--unshared-locks") || Boolean.getBoolean("example.unsharedLocks"));
+        !(List.of(args).contains("--unshared-locks")
+            || Boolean.getBoolean("example.unsharedLocks"));
     boolean excluded;
     try {
       excluded = new WarehouseExample(3, 4, 40).run(sharedLocks);
@@ -83,7 +84,8 @@ public final class WarehouseExample {
     try {
       List<Future<?>> work = new ArrayList<>();
       for (int n = 1; n <= nodeCount; n++) {
-        AnnotationConfigApplicationContext node = startNode("node-" + n, database, sharedLocks, shelf);
+        AnnotationConfigApplicationContext node =
+            startNode("node-" + n, database, sharedLocks, shelf);
         nodes.add(node);
         StockService stock = node.getBean(StockService.class);
         TransferService transfers = node.getBean(TransferService.class);

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * class ran on. Test methods and constructors may declare a {@link MongoDatabase} or {@link
  * TestMongo} parameter.
  */
-public final class MongoExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
+public final class MongoExtension
+    implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
 
   private static final AtomicInteger DATABASES = new AtomicInteger();
   private static final ExtensionContext.Namespace NS =
@@ -26,7 +27,10 @@ public final class MongoExtension implements BeforeAllCallback, AfterAllCallback
   public void beforeAll(ExtensionContext context) {
     TestMongo mongo = TestMongo.get();
     System.out.println(
-        "[mongo-lock] " + context.getRequiredTestClass().getSimpleName() + " runs on " + mongo.description());
+        "[mongo-lock] "
+            + context.getRequiredTestClass().getSimpleName()
+            + " runs on "
+            + mongo.description());
     MongoClient client = mongo.newClient();
     String name =
         "t" + DATABASES.incrementAndGet() + "_" + context.getRequiredTestClass().getSimpleName();
@@ -58,15 +62,15 @@ public final class MongoExtension implements BeforeAllCallback, AfterAllCallback
     if (parameter.getParameter().getType() == TestMongo.class) {
       return TestMongo.get();
     }
-    ClassDatabase db =
-        context.getRoot().getStore(NS).get(ClassDatabase.class, ClassDatabase.class);
+    ClassDatabase db = context.getRoot().getStore(NS).get(ClassDatabase.class, ClassDatabase.class);
     ExtensionContext c = context;
     while (db == null && c != null) {
       db = c.getStore(NS).get(ClassDatabase.class, ClassDatabase.class);
       c = c.getParent().orElse(null);
     }
     if (db == null) {
-      throw new IllegalStateException("MongoExtension: no database for " + context.getDisplayName());
+      throw new IllegalStateException(
+          "MongoExtension: no database for " + context.getDisplayName());
     }
     return db.database();
   }

@@ -53,8 +53,8 @@ public final class TestMongo {
   }
 
   /**
-   * Stops the server this JVM started (the embedded server's threads would otherwise keep a
-   * program alive); nothing for {@code MONGODB_URI}. A later {@link #get()} starts a new one.
+   * Stops the server this JVM started (the embedded server's threads would otherwise keep a program
+   * alive); nothing for {@code MONGODB_URI}. A later {@link #get()} starts a new one.
    */
   public static void shutdown() {
     synchronized (TestMongo.class) {
@@ -104,7 +104,9 @@ public final class TestMongo {
     Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
     String uri = "mongodb://127.0.0.1:" + address.getPort();
     return new TestMongo(
-        Kind.EMBEDDED, uri, "embedded mongo-java-server (in-process) at " + uri,
+        Kind.EMBEDDED,
+        uri,
+        "embedded mongo-java-server (in-process) at " + uri,
         server::shutdownNow);
   }
 

@@ -157,8 +157,7 @@ class AspectJModeTest {
   void aNullLockIdFailsBeforeTheBodyRuns() {
     Inventory inventory = context.getBean(Inventory.class);
     IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class, () -> inventory.restock(null, () -> "never"));
+        assertThrows(IllegalArgumentException.class, () -> inventory.restock(null, () -> "never"));
     assertTrue(e.getMessage().contains("sku-#{#sku}"), e.getMessage());
   }
 }

@@ -34,7 +34,8 @@ class AspectJSafetyTest {
   @Test
   void withoutAConfiguredContextALockedMethodRefusesToRun() {
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> new Woven().work());
-    assertTrue(e.getMessage().contains("@EnableMongoLocks(mode = AdviceMode.ASPECTJ)"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("@EnableMongoLocks(mode = AdviceMode.ASPECTJ)"), e.getMessage());
   }
 
   public static class Ledger {

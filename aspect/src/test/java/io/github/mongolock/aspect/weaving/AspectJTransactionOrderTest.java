@@ -31,8 +31,8 @@ import org.springframework.transaction.support.DefaultTransactionStatus;
 
 /**
  * Both woven: the lock aspect takes precedence over Spring's AnnotationTransactionAspect, so the
- * lock is held from before the transaction begins until after it commits or rolls back, also on
- * a call from the same object.
+ * lock is held from before the transaction begins until after it commits or rolls back, also on a
+ * call from the same object.
  */
 @ExtendWith(MongoExtension.class)
 class AspectJTransactionOrderTest {
