@@ -527,27 +527,7 @@ final class LockEngine {
       } finally {
         site.mutex.unlock();
       }
-      List<Runnable> notices = List.of();
-      try {
-        notices = releaseInMongo(site, holds, LockMode.WRITE, wasLost, keepLease);
-      } finally {
-        if (holds != null) {
-          site.mutex.lock();
-          try {
-            holds.busy = false;
-            holds.writer = null;
-            holds.dbWrite = false;
-            holds.fencingToken = 0;
-            afterRelease(site, holds);
-          } finally {
-            site.mutex.unlock();
-          }
-        }
-        notices.forEach(Runnable::run);
-      }
-      if (wasLost) {
-        throw lost(holds);
-      }
+      releaseLastHold(site, holds, LockMode.WRITE, wasLost, keepLease);
     } finally {
       site.leave();
     }
@@ -594,27 +574,44 @@ final class LockEngine {
       } finally {
         site.mutex.unlock();
       }
-      List<Runnable> notices = List.of();
-      try {
-        notices = releaseInMongo(site, holds, LockMode.READ, wasLost, keepLease);
-      } finally {
-        if (holds != null) {
-          site.mutex.lock();
-          try {
-            holds.busy = false;
-            holds.dbRead = false;
-            afterRelease(site, holds);
-          } finally {
-            site.mutex.unlock();
-          }
-        }
-        notices.forEach(Runnable::run);
-      }
-      if (wasLost) {
-        throw lost(holds);
-      }
+      releaseLastHold(site, holds, LockMode.READ, wasLost, keepLease);
     } finally {
       site.leave();
+    }
+  }
+
+  /**
+   * The MongoDB part of a client's last local hold in {@code mode}: {@code holds} (null for the
+   * seed's release of what MongoDB says this client holds) stays busy until MongoDB has answered;
+   * then the mode is cleared locally whatever MongoDB said, listeners are told, and a hold that was
+   * lost throws {@link LockLostException}.
+   */
+  private void releaseLastHold(
+      LockSite site, ClientHolds holds, LockMode mode, boolean wasLost, boolean keepLease) {
+    List<Runnable> notices = List.of();
+    try {
+      notices = releaseInMongo(site, holds, mode, wasLost, keepLease);
+    } finally {
+      if (holds != null) {
+        site.mutex.lock();
+        try {
+          holds.busy = false;
+          if (mode == LockMode.WRITE) {
+            holds.writer = null;
+            holds.dbWrite = false;
+            holds.fencingToken = 0;
+          } else {
+            holds.dbRead = false;
+          }
+          afterRelease(site, holds);
+        } finally {
+          site.mutex.unlock();
+        }
+      }
+      notices.forEach(Runnable::run);
+    }
+    if (wasLost) {
+      throw lost(holds);
     }
   }
 
