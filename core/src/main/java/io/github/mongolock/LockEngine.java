@@ -132,30 +132,7 @@ final class LockEngine {
       } finally {
         site.mutex.unlock();
       }
-      boolean acquired = false;
-      List<Runnable> notices = List.of();
-      try {
-        acquired = acquireInMongo(site, LockMode.WRITE, wait);
-      } finally {
-        site.mutex.lock();
-        try {
-          holds.busy = false;
-          if (acquired) {
-            holds.writeHolds = 1;
-            holds.dbWrite = true;
-            holds.fencingToken = 0;
-            notices = granted(holds, LockMode.WRITE);
-          } else {
-            holds.writer = null;
-            site.forgetIfIdle(clientID);
-          }
-          site.changed.signalAll();
-        } finally {
-          site.mutex.unlock();
-        }
-        notices.forEach(Runnable::run);
-      }
-      return acquired;
+      return acquireFirstHold(site, holds, LockMode.WRITE, me, wait);
     } finally {
       site.leave();
     }
@@ -165,7 +142,7 @@ final class LockEngine {
    * Caller holds the site's mutex: records the lease of a granted MongoDB hold. If the heartbeat
    * already gave up the document's lease while the acquire was answered, the hold is lost at once.
    */
-  private List<Runnable> granted(ClientHolds holds, LockMode mode) {
+  private List<Runnable> granted(ClientHolds holds) {
     holds.lease = store.lease();
     holds.listeners = listeners;
     if (!holds.lost && !store.lease().tracks(lockID)) {
@@ -192,22 +169,24 @@ final class LockEngine {
         }
         boolean downgrade = holds.writer == me;
         holds.waitingReaders++;
+        boolean turn = false;
         try {
           while (holds.busy
               || (holds.lost && !downgrade)
               || (!downgrade && (holds.writer != null || holds.waitingWriters > 0))) {
             if (!wait.await(site.changed)) {
-              holds.waitingReaders--;
-              site.forgetIfIdle(clientID);
               return false;
             }
           }
+          turn = true;
         } catch (InterruptedException e) {
-          holds.waitingReaders--;
-          site.forgetIfIdle(clientID);
           throw interrupted();
+        } finally {
+          holds.waitingReaders--;
+          if (!turn) {
+            site.forgetIfIdle(clientID);
+          }
         }
-        holds.waitingReaders--;
         if (holds.lost) {
           throw lost(holds); // a downgrade of a lost write hold
         }
@@ -219,31 +198,49 @@ final class LockEngine {
       } finally {
         site.mutex.unlock();
       }
-      boolean acquired = false;
-      List<Runnable> notices = List.of();
-      try {
-        acquired = acquireInMongo(site, LockMode.READ, wait);
-      } finally {
-        site.mutex.lock();
-        try {
-          holds.busy = false;
-          if (acquired) {
-            holds.dbRead = true;
-            holds.readHolds.put(me, 1);
-            notices = granted(holds, LockMode.READ);
-          } else {
-            site.forgetIfIdle(clientID);
-          }
-          site.changed.signalAll();
-        } finally {
-          site.mutex.unlock();
-        }
-        notices.forEach(Runnable::run);
-      }
-      return acquired;
+      return acquireFirstHold(site, holds, LockMode.READ, me, wait);
     } finally {
       site.leave();
     }
+  }
+
+  /**
+   * The MongoDB part of a client's first local hold in {@code mode}: {@code holds} is busy (and,
+   * for a write, reserved for {@code me}) while MongoDB is asked; then the hold is recorded, or the
+   * reservation undone, and the other threads of the site are woken.
+   */
+  private boolean acquireFirstHold(
+      LockSite site, ClientHolds holds, LockMode mode, Thread me, Wait wait) {
+    boolean acquired = false;
+    List<Runnable> notices = List.of();
+    try {
+      acquired = acquireInMongo(site, mode, wait);
+    } finally {
+      site.mutex.lock();
+      try {
+        holds.busy = false;
+        if (acquired && mode == LockMode.WRITE) {
+          holds.writeHolds = 1;
+          holds.dbWrite = true;
+          holds.fencingToken = 0;
+        } else if (acquired) {
+          holds.dbRead = true;
+          holds.readHolds.put(me, 1);
+        } else if (mode == LockMode.WRITE) {
+          holds.writer = null;
+        }
+        if (acquired) {
+          notices = granted(holds);
+        } else {
+          site.forgetIfIdle(clientID);
+        }
+        site.changed.signalAll();
+      } finally {
+        site.mutex.unlock();
+      }
+      notices.forEach(Runnable::run);
+    }
+    return acquired;
   }
 
   /**

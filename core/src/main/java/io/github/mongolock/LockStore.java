@@ -275,12 +275,16 @@ final class LockStore {
         Filters.size(READERS, 0), Filters.exists(READERS, false), Filters.eq(READERS, null));
   }
 
-  private static Bson writerEmptyOr(String client) {
-    return Filters.or(
-        Filters.exists(WRITER, false),
-        Filters.eq(WRITER, ""),
-        Filters.eq(WRITER, null),
-        Filters.eq(WRITER, client));
+  /** Nobody writes, or one of {@code clients} does. */
+  private static Bson writerEmptyOr(String... clients) {
+    List<Bson> any = new ArrayList<>();
+    any.add(Filters.exists(WRITER, false));
+    any.add(Filters.eq(WRITER, ""));
+    any.add(Filters.eq(WRITER, null));
+    for (String client : clients) {
+      any.add(Filters.eq(WRITER, client));
+    }
+    return Filters.or(any);
   }
 
   private static Bson expired(String dateField) {
@@ -567,30 +571,15 @@ final class LockStore {
    */
   Released releaseWrite(boolean keepLease, boolean ownLeaseOnly) {
     lease.released(lockID, holderKey(LockMode.WRITE));
-    Bson own = ownLeaseOnly ? ownEntry() : new Document();
-    if (collection
-            .deleteOne(
-                Filters.and(
-                    Filters.eq(LOCK_ID, lockID),
-                    Filters.eq(WRITER, clientID),
-                    noReaders(),
-                    Filters.exists(WRITER_WAITING, false),
-                    own))
-            .getDeletedCount()
-        > 0) {
-      return Released.RELEASED;
-    }
     List<Bson> update = new ArrayList<>();
     update.add(Updates.set(WRITER, ""));
     update.add(Updates.unset(FENCE));
-    if (!keepLease) {
-      update.add(Updates.pull(HOLDERS, new Document(HOLDER_CLIENT, clientID)));
-    }
-    UpdateResult result =
-        collection.updateOne(
-            Filters.and(Filters.eq(LOCK_ID, lockID), Filters.eq(WRITER, clientID), own),
-            Updates.combine(update));
-    return result.getMatchedCount() > 0 ? Released.RELEASED : Released.NOT_HELD;
+    return release(
+        Filters.and(Filters.eq(WRITER, clientID), noReaders()),
+        Filters.eq(WRITER, clientID),
+        update,
+        keepLease,
+        ownLeaseOnly);
   }
 
   Released releaseWrite() {
@@ -600,32 +589,37 @@ final class LockStore {
   /** Releases the read lock; {@code keepLease} and {@code ownLeaseOnly} as for writes. */
   Released releaseRead(boolean keepLease, boolean ownLeaseOnly) {
     lease.released(lockID, holderKey(LockMode.READ));
+    List<Bson> update = new ArrayList<>();
+    update.add(Updates.pull(READERS, clientID));
+    return release(
+        Filters.and(writerEmptyOr(), Filters.size(READERS, 1), Filters.all(READERS, clientID)),
+        Filters.eq(READERS, clientID),
+        update,
+        keepLease,
+        ownLeaseOnly);
+  }
+
+  /**
+   * A release: delete the document where this client is its only holder ({@code onlyHolder}) and no
+   * writer waits; otherwise apply {@code update} where this client holds it ({@code holding}), also
+   * dropping its lease entry unless {@code keepLease} (it still holds the other mode). With {@code
+   * ownLeaseOnly}, only where the entry is this process's.
+   */
+  private Released release(
+      Bson onlyHolder, Bson holding, List<Bson> update, boolean keepLease, boolean ownLeaseOnly) {
     Bson own = ownLeaseOnly ? ownEntry() : new Document();
+    Bson lock = Filters.eq(LOCK_ID, lockID);
     if (collection
-            .deleteOne(
-                Filters.and(
-                    Filters.eq(LOCK_ID, lockID),
-                    Filters.or(
-                        Filters.exists(WRITER, false),
-                        Filters.eq(WRITER, ""),
-                        Filters.eq(WRITER, null)),
-                    Filters.size(READERS, 1),
-                    Filters.all(READERS, clientID),
-                    Filters.exists(WRITER_WAITING, false),
-                    own))
+            .deleteOne(Filters.and(lock, onlyHolder, Filters.exists(WRITER_WAITING, false), own))
             .getDeletedCount()
         > 0) {
       return Released.RELEASED;
     }
-    List<Bson> update = new ArrayList<>();
-    update.add(Updates.pull(READERS, clientID));
     if (!keepLease) {
       update.add(Updates.pull(HOLDERS, new Document(HOLDER_CLIENT, clientID)));
     }
     UpdateResult result =
-        collection.updateOne(
-            Filters.and(Filters.eq(LOCK_ID, lockID), Filters.eq(READERS, clientID), own),
-            Updates.combine(update));
+        collection.updateOne(Filters.and(lock, holding, own), Updates.combine(update));
     return result.getMatchedCount() > 0 ? Released.RELEASED : Released.NOT_HELD;
   }
 
@@ -673,14 +667,7 @@ final class LockStore {
 
   /** The seed's tryOverrideLockWriter: become the writer where the writer is empty or oldWriter. */
   boolean overrideWriter(String oldWriter, boolean upsert) {
-    Bson filter =
-        Filters.and(
-            Filters.eq(LOCK_ID, lockID),
-            Filters.or(
-                Filters.exists(WRITER, false),
-                Filters.eq(WRITER, ""),
-                Filters.eq(WRITER, null),
-                Filters.eq(WRITER, oldWriter)));
+    Bson filter = Filters.and(Filters.eq(LOCK_ID, lockID), writerEmptyOr(oldWriter));
     List<Bson> updates = new ArrayList<>();
     updates.add(Updates.set(WRITER, clientID));
     updates.add(Updates.setOnInsert(READERS, List.of()));

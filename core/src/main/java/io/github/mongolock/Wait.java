@@ -1,7 +1,6 @@
 package io.github.mongolock;
 
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 
 /** How long an acquire may wait: one attempt, until a deadline, or for ever. */
@@ -84,9 +83,5 @@ final class Wait {
   /** Waits on {@code condition} until signalled or the deadline; false when the deadline passed. */
   boolean await(Condition condition) throws InterruptedException {
     return await(condition, Long.MAX_VALUE);
-  }
-
-  static long millisToNanos(long millis) {
-    return TimeUnit.MILLISECONDS.toNanos(millis);
   }
 }
