@@ -9,6 +9,7 @@ import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 import com.mongodb.client.model.changestream.OperationType;
+import io.github.mongolock.internal.store.LockDocument;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -96,9 +97,12 @@ final class ChangeWatch {
     }
 
     /** The lock document as last read: events about its {@code _id} wake this waiter. */
-    void documentRead(Document doc) {
-      Object id = doc == null ? null : doc.get("_id");
-      BsonValue key = id == null ? null : new Document("_id", id).toBsonDocument().get("_id");
+    void documentRead(LockDocument doc) {
+      Object id = doc == null ? null : doc.id();
+      BsonValue key =
+          id == null
+              ? null
+              : new Document(LockDocument.ID, id).toBsonDocument().get(LockDocument.ID);
       synchronized (ChangeWatch.this) {
         documentId = key;
       }

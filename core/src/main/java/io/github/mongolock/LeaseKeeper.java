@@ -1,9 +1,10 @@
 package io.github.mongolock;
 
 import com.mongodb.client.MongoCollection;
-import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
-import com.mongodb.client.model.Updates;
+import io.github.mongolock.internal.store.LockCommand;
+import io.github.mongolock.internal.store.LockCommands;
+import io.github.mongolock.internal.store.LockDocument;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.HashMap;
@@ -192,6 +193,16 @@ final class LeaseKeeper {
     changes.incrementAndGet();
   }
 
+  /** True when a client other than {@code clientID} holds lockID under this keeper's session. */
+  boolean othersHold(String lockID, String clientID) {
+    Held h = held.get(lockID);
+    if (h == null) {
+      return false;
+    }
+    String own = clientID + '\u0000';
+    return h.holders.stream().anyMatch(holder -> !holder.startsWith(own));
+  }
+
   /** True while this keeper renews a lease on lockID. */
   boolean tracks(String lockID) {
     return held.containsKey(lockID);
@@ -223,13 +234,8 @@ final class LeaseKeeper {
       Map<String, Held> snapshot = new HashMap<>(held);
       long sent = System.nanoTime();
       MongoCollection<Document> via = collection;
-      long renewed =
-          via.updateMany(
-                  Filters.and(
-                      Filters.eq(LockStore.HOLDER_SESSION_PATH, sessionID),
-                      LockStore.leaseAlive(sessionID)),
-                  Updates.currentDate(LockStore.leaseAtPath(sessionID)))
-              .getMatchedCount();
+      LockCommand renewal = LockCommands.renewal(sessionID);
+      long renewed = via.updateMany(renewal.filter(), renewal.update()).getMatchedCount();
       if (quiet
           && acquiresInFlight.get() == 0
           && changes.get() == changesBefore
@@ -239,12 +245,9 @@ final class LeaseKeeper {
       }
       // Holds changed meanwhile, or some lease was not renewed: find out which survived.
       Set<String> alive = new HashSet<>();
-      via.find(
-              Filters.and(
-                  Filters.eq(LockStore.HOLDER_SESSION_PATH, sessionID),
-                  LockStore.leaseAlive(sessionID)))
-          .projection(Projections.include(LockStore.LOCK_ID))
-          .forEach(d -> alive.add(String.valueOf(d.get(LockStore.LOCK_ID))));
+      via.find(LockCommands.aliveLeases(sessionID).filter())
+          .projection(Projections.include(LockDocument.LOCK_ID))
+          .forEach(d -> alive.add(String.valueOf(d.get(LockDocument.LOCK_ID))));
       for (Map.Entry<String, Held> e : snapshot.entrySet()) {
         if (alive.contains(e.getKey())) {
           e.getValue().confirm(sent);

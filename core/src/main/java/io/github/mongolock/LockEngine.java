@@ -3,8 +3,9 @@ package io.github.mongolock;
 import com.mongodb.MongoException;
 import com.mongodb.MongoInterruptedException;
 import io.github.mongolock.LockSite.ClientHolds;
+import io.github.mongolock.internal.store.LockDocument;
+import io.github.mongolock.internal.store.LockProtocol;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -12,7 +13,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import org.bson.Document;
 
 /**
  * Waiting, re-entry and hand-off for one {@link RWMutex}; the rules of who may hold the lock live
@@ -48,7 +48,7 @@ import org.bson.Document;
 final class LockEngine {
 
   private static final int ATTEMPTS_ON_LOST_REPLY = 3;
-  private static final long READ_TAKEOVER_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+  private static final long EVICTION_CHECK_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
   private final LockStore store;
   private final String siteKey;
@@ -76,7 +76,7 @@ final class LockEngine {
     this.evictionCheckNanos =
         Math.max(
             options.sleepTime().toNanos(),
-            Math.min(READ_TAKEOVER_EVERY_NANOS, options.leaseTime().toNanos() / 10));
+            Math.min(EVICTION_CHECK_MAX_NANOS, options.leaseTime().toNanos() / 10));
   }
 
   // ------------------------------------------------------------------------------- acquire
@@ -213,8 +213,10 @@ final class LockEngine {
       LockSite site, ClientHolds holds, LockMode mode, Thread me, Wait wait) {
     boolean acquired = false;
     List<Runnable> notices = List.of();
+    // a read acquire by the writing thread (a downgrade): the write hold shares the lease entry
+    boolean otherModeHeld = mode == LockMode.READ && holds.dbWrite;
     try {
-      acquired = acquireInMongo(site, mode, wait);
+      acquired = acquireInMongo(site, mode, otherModeHeld, wait);
     } finally {
       site.mutex.lock();
       try {
@@ -247,14 +249,17 @@ final class LockEngine {
    * Acquires in MongoDB: one attempt, then (unless the wait is a single attempt) poll as the site's
    * only poller until granted or the wait is over.
    */
-  private boolean acquireInMongo(LockSite site, LockMode mode, Wait wait) {
-    if (attempt(mode)) {
+  private boolean acquireInMongo(LockSite site, LockMode mode, boolean otherModeHeld, Wait wait) {
+    // the first attempt judges the clock too: a lock free by expiresAt or a lapsed mark, or a
+    // compatible hold that another client's upsert created an instant ago, is taken at once
+    if (attempt(mode, true, otherModeHeld)) {
       return true;
     }
     if (wait.isOnce()) {
       // one look for holders whose leases have expired by this host's clock
       try {
-        return evictExpired(new LeaseObserver(false), null) && attempt(mode);
+        return evictExpired(new LeaseObserver(false), null) != Chore.NOTHING
+            && attempt(mode, true, otherModeHeld);
       } catch (MongoInterruptedException e) {
         throw interrupted();
       } catch (MongoException e) {
@@ -286,7 +291,7 @@ final class LockEngine {
       if (options.changeStreams()) {
         watching = ChangeWatch.of(store.collection()).waiting(site, store.collection());
       }
-      if (waitedForTurn && attempt(mode)) {
+      if (waitedForTurn && attempt(mode, true, otherModeHeld)) {
         acquired = true;
         return true;
       }
@@ -294,14 +299,20 @@ final class LockEngine {
       long maxSleep = options.sleepTime().toNanos();
       long markEvery = options.writerWaitingTtl().toNanos() / 3;
       long lastMark = 0;
-      long lastTakeover = 0;
       long lastEvictionCheck = 0;
       LeaseObserver observer = new LeaseObserver(true);
       while (true) {
         long now = System.nanoTime();
         if (lastEvictionCheck == 0 || now - lastEvictionCheck >= evictionCheckNanos) {
           lastEvictionCheck = now;
-          if (evictExpired(observer, watching) && attempt(mode)) {
+          Chore chore = evictExpired(observer, watching);
+          if (chore == Chore.TAKE_OVER_FOR_READ && mode == LockMode.READ) {
+            if (store.tryTakeOverExpiredForRead()) {
+              acquired = true;
+              return true;
+            }
+          }
+          if (chore != Chore.NOTHING && attempt(mode, true, otherModeHeld)) {
             acquired = true;
             return true;
           }
@@ -313,27 +324,19 @@ final class LockEngine {
           store.markWriterWaiting();
           lastMark = now;
         }
-        if (mode == LockMode.READ
-            && (lastTakeover == 0 || now - lastTakeover >= READ_TAKEOVER_EVERY_NANOS)) {
-          lastTakeover = now;
-          if (store.tryTakeOverExpiredForRead()) {
-            acquired = true;
-            return true;
-          }
-        }
         long pause = sleep / 2 + ThreadLocalRandom.current().nextLong(sleep / 2 + 1);
         if (!pauseUnlessReleased(site, wait, pause, releasesSeen)) {
           return false;
         }
         releasesSeen = releasesNow(site);
-        if (attempt(mode)) {
+        if (attempt(mode, false, otherModeHeld)) {
           acquired = true;
           return true;
         }
         sleep = Math.min(maxSleep, sleep * 2);
       }
     } catch (MongoInterruptedException e) {
-      undoPossibleAcquire(mode);
+      undoPossibleAcquire(mode, otherModeHeld);
       throw interrupted();
     } catch (MongoException e) {
       throw new LockAcquisitionException(
@@ -363,20 +366,39 @@ final class LockEngine {
     }
   }
 
+  /** What the periodic look at the lock document suggests the waiting acquire does next. */
+  private enum Chore {
+    /** Nothing changed that the next plain attempt would not see. */
+    NOTHING,
+    /** Holders were evicted, or a condition on the server's clock may now free the lock. */
+    ATTEMPT_JUDGING_CLOCK,
+    /** As above, and the document has an expiresAt: a reader may take it over once passed. */
+    TAKE_OVER_FOR_READ
+  }
+
   /**
-   * Reads the document and evicts holders whose leases look expired; true when it changed. Tells
-   * the change stream watch which document the poller waits for.
+   * Reads the document, evicts holders whose leases look expired and removes orphan lease keys.
+   * Tells the change stream watch which document the poller waits for. The plain upsert that a
+   * waiting acquire sends cannot judge {@code expiresAt} or a lapsed writer-waiting mark (no {@code
+   * $$NOW} in an upsert): when the document has either, the next attempt should.
    */
-  private boolean evictExpired(LeaseObserver observer, ChangeWatch.Waiter watching) {
-    Document doc = store.read();
+  private Chore evictExpired(LeaseObserver observer, ChangeWatch.Waiter watching) {
+    LockDocument doc = store.read();
     if (watching != null) {
       watching.documentRead(doc);
     }
     if (doc == null) {
-      return false;
+      return Chore.NOTHING;
     }
     Set<String> expired = observer.expired(doc);
-    return !expired.isEmpty() && store.evictExpired(doc, expired);
+    boolean evicted = !expired.isEmpty() && store.evictExpired(doc, expired);
+    if (!evicted && !doc.orphanLeases().isEmpty()) {
+      store.sweepOrphanLeases(doc);
+    }
+    if (doc.expiresAt() != null) {
+      return Chore.TAKE_OVER_FOR_READ;
+    }
+    return evicted || doc.markedByOtherThan(clientID) ? Chore.ATTEMPT_JUDGING_CLOCK : Chore.NOTHING;
   }
 
   /**
@@ -393,27 +415,24 @@ final class LockEngine {
       this.patient = patient;
     }
 
-    Set<String> expired(Document doc) {
+    Set<String> expired(LockDocument doc) {
       Set<String> result = new HashSet<>();
-      Object leases = doc.get(LockStore.LEASES);
       long nowNanos = System.nanoTime();
       long nowMillis = System.currentTimeMillis();
-      for (Document entry : LockStore.holderEntries(doc)) {
-        String session = String.valueOf(entry.get(LockStore.HOLDER_SESSION));
-        Object lease = leases instanceof Document d ? d.get(session) : null;
-        if (!(lease instanceof Document l)
-            || !(l.get("at") instanceof Date at)
-            || !(l.get("ms") instanceof Number ms)) {
+      for (String session : doc.entrySessions()) {
+        LockDocument.Lease lease = doc.lease(session);
+        if (lease == null) {
           result.add(session); // an entry without a lease stamp counts as expired
           continue;
         }
+        long at = lease.at().getTime();
         long[] first = seen.get(session);
-        if (first == null || first[0] != at.getTime()) {
-          first = new long[] {at.getTime(), nowNanos};
+        if (first == null || first[0] != at) {
+          first = new long[] {at, nowNanos};
           seen.put(session, first);
         }
-        if (at.getTime() + ms.longValue() <= nowMillis
-            || (patient && nowNanos - first[1] >= TimeUnit.MILLISECONDS.toNanos(ms.longValue()))) {
+        if (lease.endMillis() <= nowMillis
+            || (patient && nowNanos - first[1] >= TimeUnit.MILLISECONDS.toNanos(lease.ms()))) {
           result.add(session);
         }
       }
@@ -456,21 +475,24 @@ final class LockEngine {
     }
   }
 
-  /** One attempt, sent again when the reply may have been lost. */
-  private boolean attempt(LockMode mode) {
+  /**
+   * One attempt, sent again when the reply may have been lost (both acquire commands are safe to
+   * resend: see {@link io.github.mongolock.internal.store.LockCommands.Acquire}).
+   */
+  private boolean attempt(LockMode mode, boolean judgeClock, boolean otherModeHeld) {
     for (int tries = 1; ; tries++) {
       try {
-        return mode == LockMode.WRITE ? store.tryAcquireWrite() : store.tryAcquireRead();
+        return store.tryAcquire(mode, judgeClock);
       } catch (MongoInterruptedException e) {
-        undoPossibleAcquire(mode);
+        undoPossibleAcquire(mode, otherModeHeld);
         throw interrupted();
       } catch (MongoException e) {
-        if (LockStore.outcomeUnknown(e) && tries < ATTEMPTS_ON_LOST_REPLY) {
+        if (LockProtocol.outcomeUnknown(e) && tries < ATTEMPTS_ON_LOST_REPLY) {
           pauseBeforeRetry(tries);
           continue;
         }
-        if (LockStore.outcomeUnknown(e)) {
-          undoPossibleAcquire(mode);
+        if (LockProtocol.outcomeUnknown(e)) {
+          undoPossibleAcquire(mode, otherModeHeld);
         }
         throw new LockAcquisitionException(
             "error acquiring lock " + lockID + ": " + e.getMessage(), lockID, clientID, e);
@@ -478,10 +500,13 @@ final class LockEngine {
     }
   }
 
-  /** The last attempt may have been applied: release what it may have taken, if MongoDB lets us. */
-  private void undoPossibleAcquire(LockMode mode) {
+  /**
+   * The last attempt may have been applied: release what it may have taken, if MongoDB lets us. A
+   * downgrade's undo keeps the lease entry, which the write hold still needs.
+   */
+  private void undoPossibleAcquire(LockMode mode, boolean otherModeHeld) {
     try {
-      uninterrupted(mode == LockMode.WRITE ? store::releaseWrite : store::releaseRead);
+      uninterrupted(() -> otherModeHeld ? store.releaseKeepingEntry(mode) : store.release(mode));
     } catch (MongoException ignored) {
       // MongoDB is unreachable; the lock document still names this client, as it would after a
       // crash
@@ -633,10 +658,10 @@ final class LockEngine {
     if (wasLost) {
       try {
         uninterrupted(
-            () ->
-                mode == LockMode.WRITE
-                    ? store.releaseWrite(keepLease, true)
-                    : store.releaseRead(keepLease, true));
+            () -> {
+              store.cleanUpLost(mode, keepLease);
+              return null;
+            });
       } catch (RuntimeException ignored) {
         // MongoDB unreachable (or the client closed): the entry has expired with its lease and
         // whoever needs the lock evicts it
@@ -647,11 +672,7 @@ final class LockEngine {
     for (int tries = 1; ; tries++) {
       try {
         LockStore.Released released =
-            uninterrupted(
-                () ->
-                    mode == LockMode.WRITE
-                        ? store.releaseWrite(keepLease, false)
-                        : store.releaseRead(keepLease, false));
+            uninterrupted(() -> keepLease ? store.releaseKeepingEntry(mode) : store.release(mode));
         if (released == LockStore.Released.NOT_HELD && !replyLost) {
           if (holds == null) {
             throw notHeld();
@@ -674,7 +695,7 @@ final class LockEngine {
         // NOT_HELD after a lost reply: the lost attempt did release it.
         return List.of();
       } catch (MongoException e) {
-        if (LockStore.outcomeUnknown(e) && tries < ATTEMPTS_ON_LOST_REPLY) {
+        if (LockProtocol.outcomeUnknown(e) && tries < ATTEMPTS_ON_LOST_REPLY) {
           replyLost = true;
           pauseBeforeRetry(tries);
           continue;

@@ -1,6 +1,8 @@
 package io.github.mongolock;
 
 import com.mongodb.client.MongoCollection;
+import io.github.mongolock.internal.store.LockDocument;
+import io.github.mongolock.internal.store.LockProtocol;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -264,18 +266,19 @@ public final class RWMutex {
    */
   public void tryOverrideLockWriter(String oldWriter, boolean upsert) {
     String prefix = "error overriding lock " + lockID;
-    boolean done;
+    LockProtocol.Outcome outcome;
     try {
       store.ensureIndex();
-      done = store.overrideWriter(oldWriter == null ? "" : oldWriter, upsert);
+      outcome = store.overrideWriter(oldWriter == null ? "" : oldWriter, upsert);
     } catch (com.mongodb.MongoException e) {
-      if (LockStore.isDuplicateKey(e)) {
-        throw new LockOverrideException(
-            prefix + ": " + OVERRIDE_WRITER_SWITCHED, lockID, clientID, e);
-      }
       throw new LockOverrideException(prefix + ": " + e.getMessage(), lockID, clientID, e);
     }
-    if (!done) {
+    if (outcome == LockProtocol.Outcome.DUPLICATE_KEY) {
+      // the lock exists with another writer: the upsert's filter did not match it
+      throw new LockOverrideException(
+          prefix + ": " + OVERRIDE_WRITER_SWITCHED, lockID, clientID, null);
+    }
+    if (outcome == LockProtocol.Outcome.NOT_APPLIED) {
       throw new LockOverrideException(
           prefix + (upsert ? ": lock not found, upsert failed" : ": lock not found"),
           lockID,
@@ -297,7 +300,7 @@ public final class RWMutex {
     Objects.requireNonNull(condition, "condition");
     Wait wait = waitFor(timeout);
     do {
-      Document current;
+      LockDocument current;
       try {
         current = store.read();
       } catch (com.mongodb.MongoException e) {
@@ -311,7 +314,7 @@ public final class RWMutex {
         }
         oldWriter = "";
       } else {
-        oldWriter = current.get(LockStore.WRITER) instanceof String s ? s : "";
+        oldWriter = current.writer();
         if (!condition.test(oldWriter, clientID)) {
           return false;
         }

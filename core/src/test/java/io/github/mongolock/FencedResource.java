@@ -5,6 +5,7 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
+import io.github.mongolock.internal.store.LockProtocol;
 import org.bson.Document;
 
 /**
@@ -39,7 +40,7 @@ final class FencedResource {
           new UpdateOptions().upsert(true));
       return true;
     } catch (MongoException e) {
-      if (LockStore.isDuplicateKey(e)) {
+      if (LockProtocol.isDuplicateKey(e)) {
         return false; // the document exists with a greater fence: the upsert's insert collided
       }
       throw e;

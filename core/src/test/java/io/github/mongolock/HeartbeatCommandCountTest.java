@@ -87,9 +87,8 @@ class HeartbeatCommandCountTest {
       assertEquals(LOCKS, keeper.heldCount(), "all leases still held");
       long alive =
           locks.countDocuments(
-              com.mongodb.client.model.Filters.and(
-                  com.mongodb.client.model.Filters.eq("holders.s", keeper.sessionID),
-                  LockStore.leaseAlive(keeper.sessionID)));
+              io.github.mongolock.internal.store.LockCommands.aliveLeases(keeper.sessionID)
+                  .filter());
       assertEquals(LOCKS, alive, "every lease unexpired by the server's clock");
 
       start = System.nanoTime();

@@ -21,6 +21,7 @@ import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Updates;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
+import io.github.mongolock.internal.store.LockDocument;
 import io.github.mongolock.testkit.MongoExtension;
 import io.github.mongolock.testkit.TestMongo;
 import java.time.Duration;
@@ -314,14 +315,16 @@ class LeaseTest {
       // the holder renews before the contender's eviction arrives
       locks.updateOne(Filters.eq("lockID", LOCK), Updates.currentDate("leases." + session + ".at"));
       LockStore contender = new LockStore(locks, LOCK, "contender", fast());
-      assertFalse(contender.evictExpired(seenExpired, Set.of(session)), "eviction refused");
+      assertFalse(
+          contender.evictExpired(LockDocument.of(seenExpired), Set.of(session)),
+          "eviction refused");
       assertEquals("holder", stored(locks, LOCK).get("writer"));
 
       // without the renewal, the same eviction succeeds
       locks.updateOne(
           Filters.eq("lockID", LOCK),
           Updates.set("leases." + session + ".at", new Date(System.currentTimeMillis() - 60_000)));
-      assertTrue(contender.evictExpired(storedRaw(locks, LOCK), Set.of(session)));
+      assertTrue(contender.evictExpired(LockDocument.of(storedRaw(locks, LOCK)), Set.of(session)));
       Document evicted = storedRaw(locks, LOCK);
       assertEquals("", evicted.getString("writer"));
       assertEquals(List.of(), evicted.getList("holders", Document.class));
@@ -408,13 +411,14 @@ class LeaseTest {
                         .append("ms", 300L)));
     LockEngine.LeaseObserver patient = new LockEngine.LeaseObserver(true);
     LockEngine.LeaseObserver single = new LockEngine.LeaseObserver(false);
-    assertEquals(Set.of(), patient.expired(doc), "not expired by this host's clock");
+    LockDocument view = LockDocument.of(doc);
+    assertEquals(Set.of(), patient.expired(view), "not expired by this host's clock");
     sleep(350);
     assertEquals(
         Set.of("S1"),
-        patient.expired(doc),
+        patient.expired(view),
         "the stamp did not change for a lease time: worth asking the server");
-    assertEquals(Set.of(), single.expired(doc), "a single try judges by this host's clock only");
+    assertEquals(Set.of(), single.expired(view), "a single try judges by this host's clock only");
   }
 
   private Date leaseAt(String session) {

@@ -1,0 +1,181 @@
+package io.github.mongolock.internal.store;
+
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bson.Document;
+
+/**
+ * The stored lock document: its field names, and a read-only view of one stored document.
+ *
+ * <p>The document is mongo-lock-node's ({@code lockID}, {@code writer}, {@code readers}, {@code
+ * expiresAt}), plus optional fields of this library's that Node clients ignore:
+ *
+ * <pre>
+ * {
+ *   _id:       "lock_1",               // = lockID in documents this library inserts (see below)
+ *   lockID:    "lock_1",               // unique index
+ *   writer:    "client_1" | "",        // "" when nobody writes
+ *   readers:   ["client_2", ...],      // client IDs holding the read lock
+ *   expiresAt: ISODate(...),           // optional, the seed's absolute expiry
+ *   writerWaiting: {                   // optional: a writer of this library is waiting
+ *     client: "client_3", at: ISODate(server time), ttlMs: 2000 },
+ *   holders: [                         // lease entries of this library's holders (index on holders.s)
+ *     { c: "client_1", s: "9f0c...e1" } ],   // client, session of the client's process
+ *   leases: {                          // per session: last acquire or renewal, server clock
+ *     "9f0c...e1": { at: ISODate(...), ms: 30000 } },
+ *   fence: 17                          // optional: the fencing token issued to the current writer
+ * }
+ * </pre>
+ *
+ * <p>A holder (writer or reader) with a {@code holders} entry has a lease: it has expired when
+ * {@code leases.<s>.at + leases.<s>.ms} is before {@code $$NOW} for every session {@code s} of its
+ * entries. A holder without an entry (a mongo-lock-node client, or a writer installed by the seed's
+ * override) has no lease and never expires, as in the seed. An entry whose client is neither the
+ * writer nor a reader means nothing; a {@code leases} key that no entry names is an orphan, removed
+ * when seen. Fencing counters live in the same collection, in documents {@code {_id: {fencing:
+ * "lock_1"}, lockID: {fencing: "lock_1"}, token: 17}} that survive the lock document's deletion.
+ *
+ * <p>Documents this library inserts take {@code _id} = {@code lockID}, so that the collection's
+ * {@code _id} index, which MongoDB keeps in every collection, already forbids a second document for
+ * the same lock, even when the collection was dropped and re-created without the {@code lockID}
+ * index while processes ran. (mongo-lock-node inserts documents with an ObjectId {@code _id}; with
+ * those, uniqueness still rests on the {@code lockID} index.)
+ */
+public record LockDocument(
+    Object id,
+    String lockID,
+    String writer,
+    List<String> readers,
+    Date expiresAt,
+    WaitingMark writerWaiting,
+    List<Holder> holders,
+    Map<String, Lease> leases,
+    Long fence) {
+
+  public static final String ID = "_id";
+  public static final String LOCK_ID = "lockID";
+  public static final String WRITER = "writer";
+  public static final String READERS = "readers";
+  public static final String EXPIRES_AT = "expiresAt";
+  public static final String WRITER_WAITING = "writerWaiting";
+  public static final String WAITING_CLIENT = WRITER_WAITING + ".client";
+  public static final String WAITING_AT = WRITER_WAITING + ".at";
+  public static final String WAITING_TTL = WRITER_WAITING + ".ttlMs";
+  public static final String HOLDERS = "holders";
+  public static final String HOLDER_CLIENT = "c";
+  public static final String HOLDER_SESSION = "s";
+  public static final String HOLDER_SESSION_PATH = HOLDERS + "." + HOLDER_SESSION;
+  public static final String LEASES = "leases";
+  public static final String LEASE_AT = "at";
+  public static final String LEASE_MS = "ms";
+  public static final String FENCE = "fence";
+  public static final String FENCING_COUNTER = "fencing";
+  public static final String TOKEN = "token";
+
+  /** A waiting writer's mark: lapses {@code ttlMs} after {@code at} (server clock). */
+  public record WaitingMark(String client, Date at, Long ttlMs) {}
+
+  /** A lease entry: client {@code client} holds under the lease of session {@code session}. */
+  public record Holder(String client, String session) {}
+
+  /** A session's lease: stamped at {@code at} (server clock), lasts {@code ms}. */
+  public record Lease(Date at, long ms) {
+    public long endMillis() {
+      return at.getTime() + ms;
+    }
+  }
+
+  public static String leasePath(String session) {
+    return LEASES + "." + session;
+  }
+
+  public static String leaseAtPath(String session) {
+    return leasePath(session) + "." + LEASE_AT;
+  }
+
+  public static String leaseMsPath(String session) {
+    return leasePath(session) + "." + LEASE_MS;
+  }
+
+  /** The view of a stored document; null for null. Fields of unexpected types read as absent. */
+  public static LockDocument of(Document doc) {
+    if (doc == null) {
+      return null;
+    }
+    List<String> readers = new ArrayList<>();
+    if (doc.get(READERS) instanceof List<?> list) {
+      for (Object o : list) {
+        readers.add(String.valueOf(o));
+      }
+    }
+    WaitingMark mark = null;
+    if (doc.get(WRITER_WAITING) instanceof Document w) {
+      mark =
+          new WaitingMark(
+              w.get("client") instanceof String c ? c : null,
+              w.get("at") instanceof Date at ? at : null,
+              w.get("ttlMs") instanceof Number n ? n.longValue() : null);
+    }
+    List<Holder> holders = new ArrayList<>();
+    if (doc.get(HOLDERS) instanceof List<?> list) {
+      for (Object o : list) {
+        if (o instanceof Document d) {
+          holders.add(
+              new Holder(
+                  String.valueOf(d.get(HOLDER_CLIENT)), String.valueOf(d.get(HOLDER_SESSION))));
+        }
+      }
+    }
+    Map<String, Lease> leases = new LinkedHashMap<>();
+    if (doc.get(LEASES) instanceof Document l) {
+      for (Map.Entry<String, Object> e : l.entrySet()) {
+        if (e.getValue() instanceof Document lease
+            && lease.get(LEASE_AT) instanceof Date at
+            && lease.get(LEASE_MS) instanceof Number ms) {
+          leases.put(e.getKey(), new Lease(at, ms.longValue()));
+        } else {
+          leases.put(e.getKey(), null); // a key without a usable stamp: expired
+        }
+      }
+    }
+    return new LockDocument(
+        doc.get(ID),
+        doc.get(LOCK_ID) instanceof String s ? s : null,
+        doc.get(WRITER) instanceof String w ? w : "",
+        List.copyOf(readers),
+        doc.get(EXPIRES_AT) instanceof Date d ? d : null,
+        mark,
+        List.copyOf(holders),
+        java.util.Collections.unmodifiableMap(leases),
+        doc.get(FENCE) instanceof Number n ? n.longValue() : null);
+  }
+
+  /** The sessions named by {@code holders} entries, in order. */
+  public Set<String> entrySessions() {
+    Set<String> sessions = new LinkedHashSet<>();
+    holders.forEach(h -> sessions.add(h.session()));
+    return sessions;
+  }
+
+  /** {@code leases} keys that no entry names: left by a holder whose entry was replaced. */
+  public Set<String> orphanLeases() {
+    Set<String> orphans = new LinkedHashSet<>(leases.keySet());
+    orphans.removeAll(entrySessions());
+    return orphans;
+  }
+
+  /** The session's lease, or null when it has none (or none with a usable stamp). */
+  public Lease lease(String session) {
+    return leases.get(session);
+  }
+
+  /** True when another client's waiting mark is present (whether or not it has lapsed). */
+  public boolean markedByOtherThan(String client) {
+    return writerWaiting != null && !client.equals(writerWaiting.client());
+  }
+}
