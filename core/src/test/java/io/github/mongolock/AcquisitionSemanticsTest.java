@@ -377,6 +377,26 @@ class AcquisitionSemanticsTest {
     assertFalse(a.isWriteLockedByCurrentThread());
   }
 
+  @Test
+  void aDowngradeThatKeepsLosingRepliesLeavesTheWriterItsLease() {
+    LockTestSupport.LosingReplies losing = new LockTestSupport.LosingReplies(locks);
+    RWMutex a = new RWMutex(losing.collection, LOCK, "a", fast());
+    a.lock();
+    losing.loseNextReplies(3); // every send of the downgrade's read acquire is applied, unanswered
+    assertThrows(LockAcquisitionException.class, a::rLock);
+    assertTrue(a.isWriteLockedByCurrentThread(), "the write hold is untouched");
+    Document doc = LockTestSupport.storedRaw(locks, LOCK);
+    assertEquals("a", doc.get("writer"));
+    assertEquals(List.of(), doc.get("readers"), "the undo took back the read hold");
+    assertEquals(
+        List.of(new Document("c", "a").append("s", a.leaseKeeper().sessionID)),
+        doc.get("holders"),
+        "the writer keeps its lease entry, so it still expires if its process dies");
+    // and the later release still matches and cleans up
+    a.unlock();
+    assertNull(stored(locks, LOCK));
+  }
+
   // ------------------------------------------------------------------ bookkeeping
 
   @Test
