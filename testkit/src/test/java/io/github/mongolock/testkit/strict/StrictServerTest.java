@@ -127,6 +127,12 @@ class StrictServerTest {
             doc("{$set: {a: 1}}"),
             new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER));
     assertEquals(1, found.getInteger("a"));
+    Document upserted =
+        c.findOneAndUpdate(
+            doc("{_id: 2}"),
+            doc("{$set: {a: 2}}"),
+            new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER));
+    assertEquals(doc("{_id: 2, a: 2}"), upserted);
   }
 
   @Test
