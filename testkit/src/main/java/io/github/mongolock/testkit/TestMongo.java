@@ -6,28 +6,35 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.event.CommandListener;
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
-import java.net.InetSocketAddress;
+import io.github.mongolock.testkit.strict.StrictBackend;
 import java.util.concurrent.TimeUnit;
 import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.MongoDBContainer;
+import org.testcontainers.containers.wait.strategy.Wait;
 
 /**
  * The MongoDB that tests, examples and benchmarks run against, chosen once per JVM in this order:
  *
  * <ol>
  *   <li>{@code MONGODB_URI} (environment variable or system property) when set;
- *   <li>Testcontainers' {@link MongoDBContainer} (a single-node replica set) when a Docker engine
- *       answers;
- *   <li>otherwise the in-process wire-protocol server {@code de.bwaldvogel:mongo-java-server} on a
- *       free loopback port, with its oplog enabled so that change streams work.
+ *   <li>Testcontainers when a Docker engine answers: image {@code mongo.image} (system property, or
+ *       environment variable {@code MONGO_IMAGE}; default {@code mongo:8.0}), topology {@code
+ *       mongo.topology} / {@code MONGO_TOPOLOGY}: {@code replicaset} (default, a single-node
+ *       replica set) or {@code standalone};
+ *   <li>otherwise the strict embedded server ({@link StrictBackend}): the in-process wire-protocol
+ *       server {@code de.bwaldvogel:mongo-java-server} on a free loopback port, with its oplog
+ *       enabled so that change streams work, made to refuse (with mongod's codes and messages) what
+ *       a standalone mongod refuses and the emulator alone would accept.
  * </ol>
  *
- * <p>The embedded server is not MongoDB. Differences that matter to a lock library: it accepts but
- * never applies TTL indexes and {@code $jsonSchema} validators, has no sessions or transactions (so
- * the driver turns retryable writes off), no pipeline updates, and no replication (write concern
- * {@code majority} is accepted, {@code w:2} is not checked). Tests that need any of those call
- * {@link #requireRealServer(String)}.
+ * <p>The embedded server is still not MongoDB. Differences that matter to a lock library: it
+ * accepts but never applies TTL indexes and {@code $jsonSchema} validators, has no sessions or
+ * transactions (so the driver turns retryable writes off), refuses pipeline updates (an emulator
+ * limit, named as such in its error), and serialises the writes of a collection, so concurrent
+ * upserts of a missing document do not race unless {@link
+ * io.github.mongolock.testkit.strict.UpsertWindow} opens a window. {@link CommandShapes} checks
+ * what a test sent, on any server.
  */
 public final class TestMongo {
 
@@ -87,27 +94,57 @@ public final class TestMongo {
       return new TestMongo(Kind.URI, configured, "MONGODB_URI " + redact(configured), () -> {});
     }
     if (!"true".equalsIgnoreCase(System.getenv("MONGO_LOCK_NO_DOCKER")) && dockerAnswers()) {
-      MongoDBContainer container = new MongoDBContainer("mongo:8.0");
-      container.start();
-      Runtime.getRuntime().addShutdownHook(new Thread(container::stop));
-      return new TestMongo(
-          Kind.TESTCONTAINERS,
-          container.getReplicaSetUrl(),
-          "Testcontainers mongo:8.0 at " + container.getReplicaSetUrl(),
-          container::stop);
+      return container(setting("mongo.image", "MONGO_IMAGE", "mongo:8.0"));
     }
-    MemoryBackend backend = new MemoryBackend();
-    backend.enableOplog();
-    MongoServer server = new MongoServer(backend);
-    server.bind("127.0.0.1", 0);
-    InetSocketAddress address = server.getLocalAddress();
+    MongoServer server = StrictBackend.start();
     Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
-    String uri = "mongodb://127.0.0.1:" + address.getPort();
+    String uri = StrictBackend.uri(server);
     return new TestMongo(
         Kind.EMBEDDED,
         uri,
-        "embedded mongo-java-server (in-process) at " + uri,
+        "strict embedded mongo-java-server (in-process) at " + uri,
         server::shutdownNow);
+  }
+
+  private static TestMongo container(String image) {
+    String topology = setting("mongo.topology", "MONGO_TOPOLOGY", "replicaset");
+    if (topology.equalsIgnoreCase("standalone")) {
+      // A plain mongod (the image's default command) on 27017: no replica set, so no change
+      // streams or transactions, and write concern w > 1 is refused as on a standalone server.
+      GenericContainer<?> container =
+          new GenericContainer<>(image)
+              .withExposedPorts(27017)
+              .waitingFor(Wait.forLogMessage("(?i).*waiting for connections.*", 1));
+      container.start();
+      Runtime.getRuntime().addShutdownHook(new Thread(container::stop));
+      String uri = "mongodb://" + container.getHost() + ":" + container.getMappedPort(27017);
+      return new TestMongo(
+          Kind.TESTCONTAINERS,
+          uri,
+          "Testcontainers " + image + " standalone at " + uri,
+          container::stop);
+    }
+    if (!topology.equalsIgnoreCase("replicaset")) {
+      throw new IllegalArgumentException(
+          "mongo.topology must be replicaset or standalone, not " + topology);
+    }
+    MongoDBContainer container = new MongoDBContainer(image);
+    container.start();
+    Runtime.getRuntime().addShutdownHook(new Thread(container::stop));
+    return new TestMongo(
+        Kind.TESTCONTAINERS,
+        container.getReplicaSetUrl(),
+        "Testcontainers " + image + " replica set at " + container.getReplicaSetUrl(),
+        container::stop);
+  }
+
+  /** A system property, else an environment variable (CI sets either), else the default. */
+  private static String setting(String property, String environment, String fallback) {
+    String value = System.getProperty(property);
+    if (value == null || value.isBlank()) {
+      value = System.getenv(environment);
+    }
+    return value == null || value.isBlank() ? fallback : value.trim();
   }
 
   private static boolean dockerAnswers() {
@@ -133,6 +170,11 @@ public final class TestMongo {
   }
 
   public boolean isEmbedded() {
+    return kind == Kind.EMBEDDED;
+  }
+
+  /** Whether this is the strict embedded server (the embedded kind is always strict). */
+  public boolean isStrict() {
     return kind == Kind.EMBEDDED;
   }
 
