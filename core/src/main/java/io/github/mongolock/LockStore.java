@@ -35,6 +35,9 @@ final class LockStore {
   private final LeaseKeeper lease;
   private final LockCommands commands;
 
+  /** One per JVM until the engine's runtime owns it. */
+  private static final IndexSetup INDEXES = new IndexSetup();
+
   LockStore(
       MongoCollection<Document> collection,
       String lockID,
@@ -71,7 +74,7 @@ final class LockStore {
       return;
     }
     try {
-      IndexSetup.ensure(protocol.collection());
+      INDEXES.ensure(protocol.collection());
     } catch (IndexSetup.SetupException e) {
       throw new LockAcquisitionException(
           "error acquiring lock " + lockID + ": " + e.getMessage(), lockID, clientID, e.getCause());

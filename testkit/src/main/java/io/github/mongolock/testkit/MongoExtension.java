@@ -12,7 +12,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * Gives each test class its own database on the JVM's {@link TestMongo} and prints which server the
  * class ran on. Test methods and constructors may declare a {@link MongoDatabase} or {@link
- * TestMongo} parameter.
+ * TestMongo} parameter. The class's client records the shape of every command sent through it
+ * ({@link CommandShapes}); after the class, a command that a mongod would refuse fails it, on any
+ * server (on a real mongod the server would have refused it already).
  */
 public final class MongoExtension
     implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
@@ -21,7 +23,7 @@ public final class MongoExtension
   private static final ExtensionContext.Namespace NS =
       ExtensionContext.Namespace.create(MongoExtension.class);
 
-  private record ClassDatabase(MongoClient client, MongoDatabase database) {}
+  private record ClassDatabase(MongoClient client, MongoDatabase database, CommandShapes shapes) {}
 
   @Override
   public void beforeAll(ExtensionContext context) {
@@ -31,12 +33,14 @@ public final class MongoExtension
             + context.getRequiredTestClass().getSimpleName()
             + " runs on "
             + mongo.description());
-    MongoClient client = mongo.newClient();
+    // every command the class's tests send through this client is checked against mongod's rules
+    CommandShapes shapes = mongo.isStrict() ? CommandShapes.forStandalone() : new CommandShapes();
+    MongoClient client = mongo.newClient(shapes);
     String name =
         "t" + DATABASES.incrementAndGet() + "_" + context.getRequiredTestClass().getSimpleName();
     MongoDatabase database = client.getDatabase(name.length() > 60 ? name.substring(0, 60) : name);
     database.drop();
-    context.getStore(NS).put(ClassDatabase.class, new ClassDatabase(client, database));
+    context.getStore(NS).put(ClassDatabase.class, new ClassDatabase(client, database, shapes));
   }
 
   @Override
@@ -48,6 +52,7 @@ public final class MongoExtension
       } finally {
         db.client().close();
       }
+      db.shapes().assertNoViolations();
     }
   }
 

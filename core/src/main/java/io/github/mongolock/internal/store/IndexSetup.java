@@ -14,12 +14,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.bson.Document;
 
 /**
- * Creates, once per collection and JVM, the unique index on {@code lockID} and the index on {@code
- * holders.s} that the heartbeat's {@code updateMany} uses. An existing index on the same key is
- * accepted when it does the job (for lockID: unique and not partial); any other index on that key,
- * or one with the same name, is a conflict reported with the collection and index names. Creating
- * an index that exists with the same options is a no-op in MongoDB, so concurrent first uses by
- * several processes are harmless.
+ * Creates, once per collection and runtime (one per JVM unless the application makes more), the
+ * unique index on {@code lockID} and the index on {@code holders.s} that the heartbeat's {@code
+ * updateMany} uses. An existing index on the same key is accepted when it does the job (for lockID:
+ * unique and not partial); any other index on that key, or one with the same name, is a conflict
+ * reported with the collection and index names. Creating an index that exists with the same options
+ * is a no-op in MongoDB, so concurrent first uses by several processes are harmless.
  *
  * <p>The check is not repeated while the JVM runs. If the collection is dropped meanwhile, the next
  * insert re-creates it with only the {@code _id} index; the lock stays exclusive among this
@@ -34,7 +34,7 @@ import org.bson.Document;
 public final class IndexSetup {
 
   private static final int CANNOT_CREATE_INDEX = 67;
-  private static final Set<String> INDEXED = ConcurrentHashMap.newKeySet();
+  private final Set<String> indexed = ConcurrentHashMap.newKeySet();
 
   /** The collection cannot serve as a lock collection; the message says why. */
   public static final class SetupException extends RuntimeException {
@@ -43,12 +43,10 @@ public final class IndexSetup {
     }
   }
 
-  private IndexSetup() {}
-
   /** Ensures both indexes, or throws {@link SetupException} naming the collection and the index. */
-  public static void ensure(MongoCollection<Document> collection) {
+  public void ensure(MongoCollection<Document> collection) {
     String ns = collection.getNamespace().getFullName();
-    if (INDEXED.contains(ns)) {
+    if (indexed.contains(ns)) {
       return;
     }
     List<Document> existing;
@@ -78,7 +76,7 @@ public final class IndexSetup {
     if (indexOn(existing, HOLDER_SESSION_PATH) == null) {
       create(collection, ns, existing, HOLDER_SESSION_PATH, false);
     }
-    INDEXED.add(ns);
+    indexed.add(ns);
   }
 
   /** The index whose key is exactly {field: 1} or {field: -1}, or null. */

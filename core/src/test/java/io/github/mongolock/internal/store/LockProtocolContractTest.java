@@ -4,11 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.mongodb.ReadConcern;
 import com.mongodb.WriteConcern;
+import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import io.github.mongolock.internal.store.LockCommands.EntryAfterRelease;
 import io.github.mongolock.internal.store.LockProtocol.Outcome;
+import io.github.mongolock.testkit.CommandShapes;
 import io.github.mongolock.testkit.MongoExtension;
+import io.github.mongolock.testkit.TestMongo;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -341,30 +346,68 @@ class LockProtocolContractTest {
     return new Document("client", client).append("at", at).append("ttlMs", ttl);
   }
 
+  /**
+   * The shapes of the commands the table sends, reviewed when they change: run with {@code
+   * -Dmongolock.updateShapes=true} to rewrite the listing, and read its diff.
+   */
+  private static final Path GOLDEN =
+      Path.of("src/test/resources/io/github/mongolock/internal/store/command-shapes.txt");
+
   @TestFactory
-  Stream<DynamicTest> eachRuleOnEachStoredDocument(MongoDatabase db) {
-    return cases().stream()
-        .map(
-            c ->
-                DynamicTest.dynamicTest(
-                    c.name(),
-                    () -> {
-                      MongoCollection<Document> collection =
-                          db.getCollection("protocol" + COLLECTIONS.incrementAndGet());
-                      IndexSetup.ensure(collection);
-                      if (c.before() != null) {
-                        collection.insertOne(c.before());
-                      }
-                      LockProtocol protocol =
-                          new LockProtocol(collection, WriteConcern.MAJORITY, ReadConcern.MAJORITY);
-                      Object outcome = c.rule().apply(protocol);
-                      assertEquals(c.expected(), outcome, c.name());
-                      Document after = collection.find(new Document("lockID", "L")).first();
-                      assertEquals(
-                          c.after() == null ? null : normalise(Document.parse(c.after())),
-                          normalise(after),
-                          c.name());
-                    }));
+  Stream<DynamicTest> eachRuleOnEachStoredDocument(MongoDatabase db, TestMongo mongo) {
+    CommandShapes shapes = mongo.isStrict() ? CommandShapes.forStandalone() : new CommandShapes();
+    MongoClient protocolClient = mongo.newClient(shapes);
+    MongoDatabase viaShapes = protocolClient.getDatabase(db.getName());
+    Stream<DynamicTest> rules =
+        cases().stream()
+            .map(
+                c ->
+                    DynamicTest.dynamicTest(
+                        c.name(),
+                        () -> {
+                          String name = "protocol" + COLLECTIONS.incrementAndGet();
+                          MongoCollection<Document> collection = db.getCollection(name);
+                          new IndexSetup().ensure(collection);
+                          if (c.before() != null) {
+                            collection.insertOne(c.before());
+                          }
+                          LockProtocol protocol =
+                              new LockProtocol(
+                                  viaShapes.getCollection(name),
+                                  WriteConcern.MAJORITY,
+                                  ReadConcern.MAJORITY);
+                          Object outcome = c.rule().apply(protocol);
+                          assertEquals(c.expected(), outcome, c.name());
+                          Document after = collection.find(new Document("lockID", "L")).first();
+                          assertEquals(
+                              c.after() == null ? null : normalise(Document.parse(c.after())),
+                              normalise(after),
+                              c.name());
+                        }));
+    DynamicTest listing =
+        DynamicTest.dynamicTest(
+            "the commands' shapes break no mongod rule and match the reviewed listing",
+            () -> {
+              protocolClient.close();
+              shapes.assertNoViolations();
+              List<String> sorted =
+                  shapes.shapes().stream()
+                      .map(sh -> sh.replaceAll("protocol[0-9]+", "locks"))
+                      .distinct()
+                      .sorted()
+                      .toList();
+              if (Boolean.getBoolean("mongolock.updateShapes")) {
+                Files.createDirectories(GOLDEN.getParent());
+                Files.write(GOLDEN, sorted);
+              }
+              assertEquals(
+                  String.join("\n", Files.readAllLines(GOLDEN)),
+                  String.join("\n", sorted),
+                  "the protocol's commands changed: review them, then rerun with"
+                      + " -Dmongolock.updateShapes=true to update "
+                      + GOLDEN);
+            });
+    return Stream.concat(rules, Stream.of(listing));
   }
 
   /** Dates as "&lt;date&gt;", whole numbers as longs: the table states shapes, not readings. */
