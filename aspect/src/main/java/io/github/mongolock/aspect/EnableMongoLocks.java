@@ -1,5 +1,6 @@
 package io.github.mongolock.aspect;
 
+import io.github.mongolock.aspect.internal.MongoLocksConfigurationSelector;
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
@@ -35,6 +36,8 @@ import org.springframework.core.Ordered;
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
+// The one reference from this annotation into the internal package, as @EnableTransactionManagement
+// imports its selector: the selector and the configurations it picks are not API.
 @Import(MongoLocksConfigurationSelector.class)
 public @interface EnableMongoLocks {
 

@@ -5,6 +5,8 @@ import io.github.mongolock.LockHandle;
 import io.github.mongolock.LockMode;
 import io.github.mongolock.RWMutex;
 import io.github.mongolock.RWMutexOptions;
+import io.github.mongolock.aspect.internal.LockedBody;
+import io.github.mongolock.aspect.internal.MongoLocksAccess;
 import java.lang.reflect.UndeclaredThrowableException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -46,6 +48,13 @@ public final class MongoLocks {
 
   /** The lease when nothing else is configured: core's default. */
   public static final Duration DEFAULT_LEASE_TIME = RWMutexOptions.defaults().leaseTime();
+
+  static {
+    // The annotations' path into execute, which is not public. This and LockedBody are the only
+    // internal types MongoLocks names: the plumbing calls the API, not the other way round.
+    MongoLocksAccess.register(
+        (locks, mode, lockId, wait, lease, body) -> locks.execute(mode, lockId, wait, lease, body));
+  }
 
   /** The holds taken through {@code execute} on this thread, innermost first. */
   private static final ThreadLocal<ArrayDeque<LockHandle>> HOLDS = new ThreadLocal<>();
