@@ -30,8 +30,10 @@ import org.springframework.core.Ordered;
  *
  * <p>Problems are reported when the context starts, naming the method: lock ID templates that
  * cannot work, methods a proxy cannot intercept (private, static, final, or absent from the
- * interfaces of a JDK proxy), asynchronous methods, a method with both annotations, a wait or lease
- * that is not a valid duration.
+ * interfaces of a JDK proxy) and beans created before they could be proxied, asynchronous methods,
+ * a method with both annotations, annotations on interface methods (they are not inherited), a wait
+ * or lease that is not a valid duration, and in AspectJ mode a locked method that is
+ * {@code @Transactional} through a proxy (the lock would be released before the commit).
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
@@ -67,7 +69,7 @@ public @interface EnableMongoLocks {
 
   /**
    * {@link AdviceMode#PROXY} (the default): Spring AOP proxies lock calls that go through the
-   * proxy. {@link AdviceMode#ASPECTJ}: the {@code MongoLockAspect} woven into the classes
+   * proxy. {@link AdviceMode#ASPECTJ}: the {@link MongoLockAspect} woven into the classes
    * (load-time weaving with {@code -javaagent:aspectjweaver.jar} and a {@code META-INF/aop.xml}
    * naming {@code io.github.mongolock.aspect.MongoLockAspect}, or compile-time weaving) locks every
    * call, including {@code this.method()} and objects Spring did not create.
@@ -78,10 +80,12 @@ public @interface EnableMongoLocks {
   boolean proxyTargetClass() default false;
 
   /**
-   * Order of the lock advice among other advice on the same bean. The default, {@code
-   * Ordered.LOWEST_PRECEDENCE - 1}, puts it outside {@code @Transactional} (whose default is {@code
-   * LOWEST_PRECEDENCE}): the lock is taken before the transaction begins and released after it
-   * commits or rolls back, so no other client can read the state before it is committed.
+   * In proxy mode, the order of the lock advice among other advice on the same bean. The default,
+   * {@code Ordered.LOWEST_PRECEDENCE - 1}, puts it outside {@code @Transactional} (whose default is
+   * {@code LOWEST_PRECEDENCE}): the lock is taken before the transaction begins and released after
+   * it commits or rolls back, so no other client can read the state before it is committed. In
+   * AspectJ mode it is not used: the woven {@link MongoLockAspect} takes precedence over every
+   * other aspect.
    */
   int order() default Ordered.LOWEST_PRECEDENCE - 1;
 }
