@@ -49,6 +49,8 @@ public @interface EnableMongoLocks {
   /**
    * Collection of the {@code MongoDatabase} bean that holds the locks, unless a bean named {@value
    * #COLLECTION_BEAN_NAME} exists. May be a {@code ${...}} placeholder.
+   *
+   * @return the collection's name, {@code "locks"} by default
    */
   String collection() default "locks";
 
@@ -56,6 +58,8 @@ public @interface EnableMongoLocks {
    * How long locked methods and {@link MongoLocks} calls wait for a lock unless they say otherwise:
    * {@code "500ms"}, {@code "10s"}, {@code "PT1M"} or a {@code ${...}} placeholder. Then they throw
    * {@link io.github.mongolock.LockTimeoutException}.
+   *
+   * @return the default wait, {@code "30s"} unless set
    */
   String waitTimeout() default "30s";
 
@@ -64,6 +68,8 @@ public @interface EnableMongoLocks {
    * "20s"}, {@code "PT2M"} or a {@code ${...}} placeholder. The default, 30 seconds, is {@link
    * io.github.mongolock.RWMutexOptions}'s. A process that stops renewing (killed, paused, cut off
    * from MongoDB) keeps the lock this long at most; it renews every third of the lease.
+   *
+   * @return the default lease, {@code "30s"} unless set
    */
   String leaseTime() default "30s";
 
@@ -73,10 +79,16 @@ public @interface EnableMongoLocks {
    * (load-time weaving with {@code -javaagent:aspectjweaver.jar} and a {@code META-INF/aop.xml}
    * naming {@code io.github.mongolock.aspect.MongoLockAspect}, or compile-time weaving) locks every
    * call, including {@code this.method()} and objects Spring did not create.
+   *
+   * @return how locked methods are advised
    */
   AdviceMode mode() default AdviceMode.PROXY;
 
-  /** In proxy mode, force CGLIB subclass proxies instead of JDK interface proxies. */
+  /**
+   * In proxy mode, force CGLIB subclass proxies instead of JDK interface proxies.
+   *
+   * @return true for class proxies
+   */
   boolean proxyTargetClass() default false;
 
   /**
@@ -86,6 +98,8 @@ public @interface EnableMongoLocks {
    * it commits or rolls back, so no other client can read the state before it is committed. In
    * AspectJ mode it is not used: the woven {@link MongoLockAspect} takes precedence over every
    * other aspect.
+   *
+   * @return the advisor's order
    */
   int order() default Ordered.LOWEST_PRECEDENCE - 1;
 }
