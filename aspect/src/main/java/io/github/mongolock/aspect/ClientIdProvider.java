@@ -25,13 +25,19 @@ import java.util.HexFormat;
 @FunctionalInterface
 public interface ClientIdProvider {
 
-  /** The client ID for the current call; never null or blank. */
+  /**
+   * The client ID for the current call.
+   *
+   * @return the ID, never null or blank
+   */
   String clientId();
 
   /**
    * The default: one ID for the life of this process, {@code <host>:<pid>:<random>}, for example
    * {@code "web-7f9c:1:3fa85f64"}. The random part keeps two containers that both run as pid 1 on
    * equally named hosts apart.
+   *
+   * @return the same provider on every call; its ID is made on the first
    */
   static ClientIdProvider perProcess() {
     return DefaultClientId.PROVIDER;

@@ -1,11 +1,10 @@
 package io.github.mongolock.aspect;
 
-import java.lang.reflect.Method;
+import io.github.mongolock.aspect.internal.AspectJInvoker;
 import org.aspectj.lang.ProceedingJoinPoint;
 import org.aspectj.lang.annotation.Around;
 import org.aspectj.lang.annotation.Aspect;
 import org.aspectj.lang.annotation.DeclarePrecedence;
-import org.aspectj.lang.reflect.MethodSignature;
 
 /**
  * The AspectJ form of the lock advice, for {@code @EnableMongoLocks(mode = AdviceMode.ASPECTJ)}.
@@ -25,41 +24,29 @@ import org.aspectj.lang.reflect.MethodSignature;
  * application context with {@code @EnableMongoLocks(mode = ASPECTJ)} has configured it, an
  * annotated method throws {@link IllegalStateException} rather than run unlocked. One aspect
  * instance serves the class loader: the last such context configured wins.
+ *
+ * <p>This class is API, and keeps its name and package, because applications name it in their
+ * {@code META-INF/aop.xml}. What it does is in the internal package.
  */
 @Aspect
 @DeclarePrecedence("io.github.mongolock.aspect.MongoLockAspect, *")
 public class MongoLockAspect {
 
-  private volatile LockedMethodInvoker invoker;
+  /** Created by the AspectJ weaver (one per class loader), not by applications. */
+  public MongoLockAspect() {}
 
+  /**
+   * The advice around every execution of a {@link WriteLocked} or {@link ReadLocked} method.
+   *
+   * @param call the annotated method's execution
+   * @return what the method returned
+   * @throws Throwable what the method threw, or why it could not be locked
+   */
   @Around(
       "execution(@io.github.mongolock.aspect.WriteLocked * *(..))"
           + " || execution(@io.github.mongolock.aspect.ReadLocked * *(..))")
   public Object lockAround(ProceedingJoinPoint call) throws Throwable {
-    // The join point is the annotated method's own execution: no need to look for an override.
-    Method method = ((MethodSignature) call.getSignature()).getMethod();
-    return invoker().invoke(method, method.getDeclaringClass(), call.getArgs(), call::proceed);
-  }
-
-  synchronized void configure(LockedMethodInvoker invoker) {
-    this.invoker = invoker;
-  }
-
-  /** Forgets {@code invoker} when its context closes, unless another context replaced it since. */
-  synchronized void release(LockedMethodInvoker invoker) {
-    if (this.invoker == invoker) {
-      this.invoker = null;
-    }
-  }
-
-  private LockedMethodInvoker invoker() {
-    LockedMethodInvoker current = invoker;
-    if (current == null) {
-      throw new IllegalStateException(
-          "MongoLockAspect is woven in but no application context with"
-              + " @EnableMongoLocks(mode = AdviceMode.ASPECTJ) has configured it; refusing to run a"
-              + " locked method without its lock");
-    }
-    return current;
+    // The woven code's one way into the plumbing, which holds the configured invoker.
+    return AspectJInvoker.invoke(call);
   }
 }

@@ -5,6 +5,8 @@ import io.github.mongolock.LockHandle;
 import io.github.mongolock.LockMode;
 import io.github.mongolock.RWMutex;
 import io.github.mongolock.RWMutexOptions;
+import io.github.mongolock.aspect.internal.LockedBody;
+import io.github.mongolock.aspect.internal.MongoLocksAccess;
 import java.lang.reflect.UndeclaredThrowableException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -47,6 +49,13 @@ public final class MongoLocks {
   /** The lease when nothing else is configured: core's default. */
   public static final Duration DEFAULT_LEASE_TIME = RWMutexOptions.defaults().leaseTime();
 
+  static {
+    // The annotations' path into execute, which is not public. This and LockedBody are the only
+    // internal types MongoLocks names: the plumbing calls the API, not the other way round.
+    MongoLocksAccess.register(
+        (locks, mode, lockId, wait, lease, body) -> locks.execute(mode, lockId, wait, lease, body));
+  }
+
   /** The holds taken through {@code execute} on this thread, innermost first. */
   private static final ThreadLocal<ArrayDeque<LockHandle>> HOLDS = new ThreadLocal<>();
 
@@ -61,12 +70,20 @@ public final class MongoLocks {
   /**
    * Locks in {@code collection}, with the {@link ClientIdProvider#perProcess()} ID, a 30 s wait and
    * a 30 s lease.
+   *
+   * @param collection the lock collection
    */
   public MongoLocks(MongoCollection<Document> collection) {
     this(collection, ClientIdProvider.perProcess(), DEFAULT_WAIT_TIMEOUT);
   }
 
-  /** Locks with the default options (a 30 s lease). */
+  /**
+   * Locks with the default options (a 30 s lease).
+   *
+   * @param collection the lock collection
+   * @param clientIds asked for the client ID on every call
+   * @param waitTimeout the wait of calls that do not name one; not negative
+   */
   public MongoLocks(
       MongoCollection<Document> collection, ClientIdProvider clientIds, Duration waitTimeout) {
     this(collection, clientIds, waitTimeout, RWMutexOptions.defaults());
@@ -75,6 +92,11 @@ public final class MongoLocks {
   /**
    * Locks with {@code options} (its {@code leaseTime} is the default lease; calls that name another
    * lease use these options with that lease).
+   *
+   * @param collection the lock collection
+   * @param clientIds asked for the client ID on every call
+   * @param waitTimeout the wait of calls that do not name one; not negative
+   * @param options the options of every mutex, and the default lease
    */
   public MongoLocks(
       MongoCollection<Document> collection,
@@ -91,12 +113,36 @@ public final class MongoLocks {
     optionsByLease.put(options.leaseTime(), options);
   }
 
-  /** Runs {@code body} holding the write lock {@code lockId}, waiting up to the default timeout. */
+  /**
+   * Runs {@code body} holding the write lock {@code lockId}, waiting up to the default timeout.
+   *
+   * @param <T> what {@code body} returns
+   * @param lockId the lock's ID, not blank
+   * @param body the work to do while holding the lock
+   * @return what {@code body} returned
+   * @throws io.github.mongolock.LockTimeoutException when the lock was not granted in time; {@code
+   *     body} did not run
+   * @throws io.github.mongolock.LockLostException when {@code body} returned but the hold was lost
+   *     meanwhile (see the class comment)
+   * @throws IllegalArgumentException for a null or blank lock ID
+   * @throws io.github.mongolock.LockUpgradeException when this thread holds the read lock but not
+   *     the write lock
+   */
   public <T> T withWriteLock(String lockId, Supplier<T> body) {
     return withLock(LockMode.WRITE, lockId, waitTimeout, body);
   }
 
-  /** Runs {@code body} holding the write lock {@code lockId}, waiting up to {@code waitTimeout}. */
+  /**
+   * Runs {@code body} holding the write lock {@code lockId}, waiting up to {@code waitTimeout}.
+   *
+   * @param <T> what {@code body} returns
+   * @param lockId the lock's ID, not blank
+   * @param waitTimeout how long to wait for the lock; zero makes one attempt
+   * @param body the work to do while holding the lock
+   * @return what {@code body} returned
+   * @throws io.github.mongolock.LockTimeoutException when the lock was not granted in time
+   * @see #withWriteLock(String, Supplier)
+   */
   public <T> T withWriteLock(String lockId, Duration waitTimeout, Supplier<T> body) {
     return withLock(LockMode.WRITE, lockId, waitTimeout, body);
   }
@@ -104,6 +150,15 @@ public final class MongoLocks {
   /**
    * Runs {@code body} holding the write lock {@code lockId} under a lease of {@code leaseTime},
    * waiting up to {@code waitTimeout}.
+   *
+   * @param <T> what {@code body} returns
+   * @param lockId the lock's ID, not blank
+   * @param waitTimeout how long to wait for the lock; zero makes one attempt
+   * @param leaseTime the lease of this hold
+   * @param body the work to do while holding the lock
+   * @return what {@code body} returned
+   * @throws io.github.mongolock.LockTimeoutException when the lock was not granted in time
+   * @see #withWriteLock(String, Supplier)
    */
   public <T> T withWriteLock(
       String lockId, Duration waitTimeout, Duration leaseTime, Supplier<T> body) {
@@ -111,12 +166,34 @@ public final class MongoLocks {
     return withLock(LockMode.WRITE, lockId, waitTimeout, leaseTime, body);
   }
 
-  /** Runs {@code body} holding the read lock {@code lockId}, waiting up to the default timeout. */
+  /**
+   * Runs {@code body} holding the read lock {@code lockId}, waiting up to the default timeout.
+   *
+   * @param <T> what {@code body} returns
+   * @param lockId the lock's ID, not blank
+   * @param body the work to do while holding the lock
+   * @return what {@code body} returned
+   * @throws io.github.mongolock.LockTimeoutException when the lock was not granted in time; {@code
+   *     body} did not run
+   * @throws io.github.mongolock.LockLostException when {@code body} returned but the hold was lost
+   *     meanwhile (see the class comment)
+   * @throws IllegalArgumentException for a null or blank lock ID
+   */
   public <T> T withReadLock(String lockId, Supplier<T> body) {
     return withLock(LockMode.READ, lockId, waitTimeout, body);
   }
 
-  /** Runs {@code body} holding the read lock {@code lockId}, waiting up to {@code waitTimeout}. */
+  /**
+   * Runs {@code body} holding the read lock {@code lockId}, waiting up to {@code waitTimeout}.
+   *
+   * @param <T> what {@code body} returns
+   * @param lockId the lock's ID, not blank
+   * @param waitTimeout how long to wait for the lock; zero makes one attempt
+   * @param body the work to do while holding the lock
+   * @return what {@code body} returned
+   * @throws io.github.mongolock.LockTimeoutException when the lock was not granted in time
+   * @see #withReadLock(String, Supplier)
+   */
   public <T> T withReadLock(String lockId, Duration waitTimeout, Supplier<T> body) {
     return withLock(LockMode.READ, lockId, waitTimeout, body);
   }
@@ -124,6 +201,15 @@ public final class MongoLocks {
   /**
    * Runs {@code body} holding the read lock {@code lockId} under a lease of {@code leaseTime},
    * waiting up to {@code waitTimeout}.
+   *
+   * @param <T> what {@code body} returns
+   * @param lockId the lock's ID, not blank
+   * @param waitTimeout how long to wait for the lock; zero makes one attempt
+   * @param leaseTime the lease of this hold
+   * @param body the work to do while holding the lock
+   * @return what {@code body} returned
+   * @throws io.github.mongolock.LockTimeoutException when the lock was not granted in time
+   * @see #withReadLock(String, Supplier)
    */
   public <T> T withReadLock(
       String lockId, Duration waitTimeout, Duration leaseTime, Supplier<T> body) {
@@ -148,6 +234,7 @@ public final class MongoLocks {
    * hold is released when its method or body ends: {@code close()} on it throws {@link
    * UnsupportedOperationException}. Holds taken directly on an {@link RWMutex} are not seen.
    *
+   * @return a view of the hold that cannot release it
    * @throws IllegalStateException when this thread is not inside a locked method or body
    */
   public static LockHandle currentHold() {
@@ -206,12 +293,20 @@ public final class MongoLocks {
   /**
    * The {@link RWMutex} for {@code lockId} under the current client ID, for the full API ({@code
    * tryLock}, {@code acquireWrite} with try-with-resources, ...).
+   *
+   * @param lockId the lock's ID, not blank
+   * @return a new mutex with this instance's options (the default lease)
    */
   public RWMutex mutex(String lockId) {
     return new RWMutex(collection, requireLockId(lockId), clientId(), options);
   }
 
-  /** The client ID the next call on this thread would lock under. */
+  /**
+   * The client ID the next call on this thread would lock under.
+   *
+   * @return what the {@link ClientIdProvider} answers now
+   * @throws IllegalStateException when it answers null or a blank ID
+   */
   public String clientId() {
     String id = clientIds.clientId();
     if (id == null || id.isBlank()) {
@@ -221,17 +316,29 @@ public final class MongoLocks {
     return id;
   }
 
-  /** The wait used when a call does not name one. */
+  /**
+   * The wait used when a call does not name one.
+   *
+   * @return the default wait
+   */
   public Duration defaultWaitTimeout() {
     return waitTimeout;
   }
 
-  /** The lease used when a call does not name one. */
+  /**
+   * The lease used when a call does not name one.
+   *
+   * @return the default lease
+   */
   public Duration defaultLeaseTime() {
     return options.leaseTime();
   }
 
-  /** The collection that holds the locks. */
+  /**
+   * The collection that holds the locks.
+   *
+   * @return the lock collection
+   */
   public MongoCollection<Document> collection() {
     return collection;
   }

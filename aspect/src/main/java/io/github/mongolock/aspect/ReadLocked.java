@@ -33,6 +33,8 @@ public @interface ReadLocked {
 
   /**
    * The lock ID, a template: {@code "orders"}, {@code "order-#{#order.id}"}, {@code "${app.lock}"}.
+   *
+   * @return the template
    */
   String value();
 
@@ -40,6 +42,8 @@ public @interface ReadLocked {
    * How long to wait for the lock, e.g. {@code "500ms"}, {@code "10s"}, {@code "PT1M"} or a {@code
    * ${...}} placeholder; {@code "0"} makes one attempt. Empty (the default) means the {@link
    * EnableMongoLocks#waitTimeout()} of the application, 30 seconds unless configured.
+   *
+   * @return the wait, or empty for the application's
    */
   String waitTimeout() default "";
 
@@ -49,6 +53,8 @@ public @interface ReadLocked {
    * while the method runs). Empty (the default) means the {@link EnableMongoLocks#leaseTime()} of
    * the application, 30 seconds unless configured. A hold lost while the method runs makes the call
    * throw {@link io.github.mongolock.LockLostException} (see {@link MongoLocks}).
+   *
+   * @return the lease, or empty for the application's
    */
   String leaseTime() default "";
 }

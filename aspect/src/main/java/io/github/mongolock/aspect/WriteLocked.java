@@ -60,6 +60,8 @@ public @interface WriteLocked {
 
   /**
    * The lock ID, a template: {@code "orders"}, {@code "order-#{#order.id}"}, {@code "${app.lock}"}.
+   *
+   * @return the template
    */
   String value();
 
@@ -67,6 +69,8 @@ public @interface WriteLocked {
    * How long to wait for the lock, e.g. {@code "500ms"}, {@code "10s"}, {@code "PT1M"} or a {@code
    * ${...}} placeholder; {@code "0"} makes one attempt. Empty (the default) means the {@link
    * EnableMongoLocks#waitTimeout()} of the application, 30 seconds unless configured.
+   *
+   * @return the wait, or empty for the application's
    */
   String waitTimeout() default "";
 
@@ -76,6 +80,8 @@ public @interface WriteLocked {
    * while the method runs). Empty (the default) means the {@link EnableMongoLocks#leaseTime()} of
    * the application, 30 seconds unless configured. A hold lost while the method runs makes the call
    * throw {@link io.github.mongolock.LockLostException} (see {@link MongoLocks}).
+   *
+   * @return the lease, or empty for the application's
    */
   String leaseTime() default "";
 }

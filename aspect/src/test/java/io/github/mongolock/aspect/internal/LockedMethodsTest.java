@@ -1,4 +1,4 @@
-package io.github.mongolock.aspect;
+package io.github.mongolock.aspect.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.mongolock.LockMode;
+import io.github.mongolock.aspect.ReadLocked;
+import io.github.mongolock.aspect.WriteLocked;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Map;

@@ -1,8 +1,11 @@
-package io.github.mongolock.aspect;
+package io.github.mongolock.aspect.internal;
 
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import io.github.mongolock.RWMutexOptions;
+import io.github.mongolock.aspect.ClientIdProvider;
+import io.github.mongolock.aspect.EnableMongoLocks;
+import io.github.mongolock.aspect.MongoLocks;
 import java.time.Duration;
 import org.bson.Document;
 import org.springframework.beans.factory.BeanFactory;
@@ -21,8 +24,9 @@ import org.springframework.core.type.AnnotationMetadata;
 import org.springframework.util.function.SingletonSupplier;
 
 /**
- * Beans common to both advice modes. Infrastructure beans needed by the BeanPostProcessor depend
- * only on the Environment and the BeanFactory; the MongoDB beans are reached lazily on first call.
+ * Internal, not an API: the beans {@link EnableMongoLocks} registers in both advice modes.
+ * Infrastructure beans needed by the BeanPostProcessor depend only on the Environment and the
+ * BeanFactory; the MongoDB beans are reached lazily on first call.
  */
 @Configuration(proxyBeanMethods = false)
 @Role(BeanDefinition.ROLE_INFRASTRUCTURE)

@@ -1,11 +1,11 @@
-package io.github.mongolock.aspect;
+package io.github.mongolock.aspect.internal;
 
 import io.github.mongolock.LockMode;
 import java.lang.reflect.Method;
 import java.time.Duration;
 
 /**
- * What one annotated method asks for, parsed and checked once.
+ * Internal, not an API: what one annotated method asks for, parsed and checked once.
  *
  * @param method the annotated (most specific) method
  * @param mode write or read

@@ -1,7 +1,9 @@
-package io.github.mongolock.aspect;
+package io.github.mongolock.aspect.internal;
 
 import io.github.mongolock.LockMode;
 import io.github.mongolock.RWMutexOptions;
+import io.github.mongolock.aspect.ReadLocked;
+import io.github.mongolock.aspect.WriteLocked;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Map;
@@ -21,8 +23,8 @@ import org.springframework.scheduling.annotation.Async;
 import org.springframework.util.ClassUtils;
 
 /**
- * The per-method metadata cache shared by the proxy interceptor, the AspectJ aspect and the startup
- * check: each (method, target class) is looked up, parsed and checked once.
+ * Internal, not an API: the per-method metadata cache shared by the proxy interceptor, the AspectJ
+ * aspect and the startup check: each (method, target class) is looked up, parsed and checked once.
  */
 final class LockedMethods {
 

@@ -1,12 +1,17 @@
-package io.github.mongolock.aspect;
+package io.github.mongolock.aspect.internal;
 
+import io.github.mongolock.aspect.ReadLocked;
+import io.github.mongolock.aspect.WriteLocked;
 import org.aopalliance.aop.Advice;
 import org.springframework.aop.Pointcut;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
 import org.springframework.aop.support.ComposablePointcut;
 import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
 
-/** Proxy mode: applies {@link MongoLockInterceptor} to methods annotated with either annotation. */
+/**
+ * Internal, not an API: in proxy mode, applies {@link MongoLockInterceptor} to methods annotated
+ * with either annotation.
+ */
 final class MongoLockAdvisor extends AbstractPointcutAdvisor {
 
   private final transient Pointcut pointcut =

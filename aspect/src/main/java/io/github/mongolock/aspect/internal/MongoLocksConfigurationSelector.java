@@ -1,11 +1,19 @@
-package io.github.mongolock.aspect;
+package io.github.mongolock.aspect.internal;
 
+import io.github.mongolock.aspect.EnableMongoLocks;
 import org.springframework.context.annotation.AdviceMode;
 import org.springframework.context.annotation.AdviceModeImportSelector;
 import org.springframework.context.annotation.AutoProxyRegistrar;
 
-/** Picks the configuration for {@link EnableMongoLocks#mode()}. */
-final class MongoLocksConfigurationSelector extends AdviceModeImportSelector<EnableMongoLocks> {
+/**
+ * Internal, not an API: picks the configuration for {@link EnableMongoLocks#mode()}. Public only
+ * because {@code @EnableMongoLocks} imports it.
+ */
+public final class MongoLocksConfigurationSelector
+    extends AdviceModeImportSelector<EnableMongoLocks> {
+
+  /** Created by Spring when it processes {@code @EnableMongoLocks}. */
+  public MongoLocksConfigurationSelector() {}
 
   @Override
   protected String[] selectImports(AdviceMode mode) {

@@ -1,4 +1,4 @@
-package io.github.mongolock.aspect;
+package io.github.mongolock.aspect.internal;
 
 import java.lang.reflect.Method;
 import java.util.ArrayList;
@@ -20,10 +20,10 @@ import org.springframework.expression.spel.standard.SpelExpression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
 
 /**
- * A lock ID template, parsed once per method: literal text and {@code #{...}} SpEL parts ({@code
- * ${...}} placeholders are resolved before parsing). Parsing checks that every {@code #variable}
- * names a parameter of the method, so that a misspelt name fails at startup instead of locking on
- * {@code "order-null"} at run time.
+ * Internal, not an API: a lock ID template, parsed once per method: literal text and {@code #{...}}
+ * SpEL parts ({@code ${...}} placeholders are resolved before parsing). Parsing checks that every
+ * {@code #variable} names a parameter of the method, so that a misspelt name fails at startup
+ * instead of locking on {@code "order-null"} at run time.
  */
 final class LockIdTemplate {
 

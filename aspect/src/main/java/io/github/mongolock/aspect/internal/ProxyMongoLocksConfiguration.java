@@ -1,11 +1,13 @@
-package io.github.mongolock.aspect;
+package io.github.mongolock.aspect.internal;
 
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Role;
 
-/** Proxy mode: an infrastructure advisor, picked up by the auto-proxy creator. */
+/**
+ * Internal, not an API: proxy mode, an infrastructure advisor picked up by the auto-proxy creator.
+ */
 @Configuration(proxyBeanMethods = false)
 @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
 class ProxyMongoLocksConfiguration extends AbstractMongoLocksConfiguration {

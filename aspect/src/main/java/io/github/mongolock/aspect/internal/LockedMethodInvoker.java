@@ -1,12 +1,14 @@
-package io.github.mongolock.aspect;
+package io.github.mongolock.aspect.internal;
 
+import io.github.mongolock.aspect.MongoLocks;
 import java.lang.reflect.Method;
 import java.util.function.Supplier;
 
 /**
- * What both the proxy interceptor and the AspectJ aspect do around a call: look up the method's
- * cached {@link LockedMethod}, evaluate its lock ID, and run the call through {@link
- * MongoLocks#execute}.
+ * Internal, not an API: what both the proxy interceptor and the AspectJ aspect do around a call:
+ * look up the method's cached {@link LockedMethod}, evaluate its lock ID, and run the call through
+ * the locking path of {@link MongoLocks} (the one its {@code with...Lock} methods take), reached
+ * through {@link MongoLocksAccess}.
  */
 final class LockedMethodInvoker {
 
@@ -29,8 +31,7 @@ final class LockedMethodInvoker {
       return call.run();
     }
     String lockId = lockedMethods.lockId(locked, args);
-    return mongoLocks
-        .get()
-        .execute(locked.mode(), lockId, locked.waitTimeout(), locked.leaseTime(), call);
+    return MongoLocksAccess.execute(
+        mongoLocks.get(), locked.mode(), lockId, locked.waitTimeout(), locked.leaseTime(), call);
   }
 }

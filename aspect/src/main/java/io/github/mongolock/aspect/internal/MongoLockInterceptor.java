@@ -1,10 +1,10 @@
-package io.github.mongolock.aspect;
+package io.github.mongolock.aspect.internal;
 
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.springframework.aop.support.AopUtils;
 
-/** Proxy-mode advice; all the work is in {@link LockedMethodInvoker}. */
+/** Internal, not an API: the proxy-mode advice; all the work is in {@link LockedMethodInvoker}. */
 final class MongoLockInterceptor implements MethodInterceptor {
 
   private final LockedMethodInvoker invoker;

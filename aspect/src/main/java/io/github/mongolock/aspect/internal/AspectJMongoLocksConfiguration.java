@@ -1,5 +1,6 @@
-package io.github.mongolock.aspect;
+package io.github.mongolock.aspect.internal;
 
+import io.github.mongolock.aspect.MongoLockAspect;
 import org.aspectj.lang.Aspects;
 import org.aspectj.lang.NoAspectBoundException;
 import org.springframework.beans.factory.DisposableBean;
@@ -8,13 +9,15 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Role;
 
-/** AspectJ mode: configures the woven {@link MongoLockAspect} singleton. */
+/**
+ * Internal, not an API: AspectJ mode. Checks that {@link MongoLockAspect} is woven and gives it
+ * (through {@link AspectJInvoker}) this context's invoker until the context closes.
+ */
 @Configuration(proxyBeanMethods = false)
 @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
 class AspectJMongoLocksConfiguration extends AbstractMongoLocksConfiguration
     implements DisposableBean {
 
-  private MongoLockAspect aspect;
   private LockedMethodInvoker invoker;
 
   @Bean
@@ -30,16 +33,15 @@ class AspectJMongoLocksConfiguration extends AbstractMongoLocksConfiguration
               + " in META-INF/aop.xml, or weave at compile time",
           notWoven);
     }
-    aspect.configure(mongoLockedMethodInvoker);
-    this.aspect = aspect;
+    AspectJInvoker.configure(mongoLockedMethodInvoker);
     this.invoker = mongoLockedMethodInvoker;
     return aspect;
   }
 
   @Override
   public void destroy() {
-    if (aspect != null) {
-      aspect.release(invoker);
+    if (invoker != null) {
+      AspectJInvoker.release(invoker);
     }
   }
 }

@@ -1,4 +1,4 @@
-package io.github.mongolock.aspect;
+package io.github.mongolock.aspect.internal;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -16,11 +16,12 @@ import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 
 /**
- * Checks every bean Spring creates, when it is created, so that a locked method that cannot work
- * fails the startup instead of its first call: the template and timeout parse (and are cached), the
- * method is not asynchronous, and, in proxy mode, the proxy can intercept it. In AspectJ mode it
- * refuses a locked method that is also {@code @Transactional} through a proxy: the woven lock would
- * run inside the proxy's transaction and be released before the commit.
+ * Internal, not an API: checks every bean Spring creates, when it is created, so that a locked
+ * method that cannot work fails the startup instead of its first call: the template and timeout
+ * parse (and are cached), the method is not asynchronous, and, in proxy mode, the proxy can
+ * intercept it. In AspectJ mode it refuses a locked method that is also {@code @Transactional}
+ * through a proxy: the woven lock would run inside the proxy's transaction and be released before
+ * the commit.
  */
 final class LockedBeansValidator implements BeanPostProcessor {
 
