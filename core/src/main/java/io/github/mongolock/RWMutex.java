@@ -1,6 +1,12 @@
 package io.github.mongolock;
 
 import com.mongodb.client.MongoCollection;
+import io.github.mongolock.internal.engine.LockEngine;
+import io.github.mongolock.internal.engine.LockFailure;
+import io.github.mongolock.internal.engine.LossListener;
+import io.github.mongolock.internal.engine.ModeRule;
+import io.github.mongolock.internal.engine.Wait;
+import io.github.mongolock.internal.lease.LeaseKeeper;
 import io.github.mongolock.internal.store.LockDocument;
 import io.github.mongolock.internal.store.LockProtocol;
 import java.time.Duration;
@@ -73,15 +79,29 @@ public final class RWMutex {
   private final String lockID;
   private final String clientID;
   private final RWMutexOptions options;
-  private final LockStore store;
   private final LockEngine engine;
   private final List<LockLostListener> listeners = new CopyOnWriteArrayList<>();
 
+  /** A mutex with the default options, in the {@linkplain LockRuntime#shared() shared runtime}. */
   public RWMutex(MongoCollection<Document> collection, String lockID, String clientID) {
     this(collection, lockID, clientID, RWMutexOptions.defaults());
   }
 
+  /** A mutex in the {@linkplain LockRuntime#shared() shared runtime}. */
   public RWMutex(
+      MongoCollection<Document> collection,
+      String lockID,
+      String clientID,
+      RWMutexOptions options) {
+    this(LockRuntime.shared(), collection, lockID, clientID, options);
+  }
+
+  /**
+   * A mutex in {@code runtime}, whose threads and registries it uses and whose {@link
+   * LockRuntime#close()} gives up its holds.
+   */
+  public RWMutex(
+      LockRuntime runtime,
       MongoCollection<Document> collection,
       String lockID,
       String clientID,
@@ -102,12 +122,33 @@ public final class RWMutex {
       throw new IllegalArgumentException(
           "options must not be null (lock: " + lockID + ", client: " + clientID + ")");
     }
+    if (runtime == null) {
+      throw new IllegalArgumentException(
+          "runtime must not be null (lock: " + lockID + ", client: " + clientID + ")");
+    }
     this.lockID = lockID;
     this.clientID = clientID;
     this.options = options;
-    this.store = new LockStore(collection, lockID, clientID, options);
-    String siteKey = LockSite.keyOf(collection.getNamespace().getFullName(), lockID);
-    this.engine = new LockEngine(store, siteKey, lockID, clientID, options, listeners);
+    List<LossListener> engineListeners =
+        List.of(
+            (id, client, mode) -> {
+              LockMode m = apiMode(mode);
+              for (LockLostListener listener : listeners) {
+                try {
+                  listener.lockLost(id, client, m);
+                } catch (RuntimeException ignored) {
+                  // a listener's failure must not stop the others, nor the heartbeat
+                }
+              }
+            });
+    this.engine =
+        new LockEngine(
+            runtime.engine,
+            collection,
+            lockID,
+            clientID,
+            options.engineSettings(),
+            engineListeners);
   }
 
   public String lockID() {
@@ -150,7 +191,7 @@ public final class RWMutex {
 
   /** Releases one write hold of the current thread. */
   public void unlock() {
-    engine.releaseWrite(Thread.currentThread());
+    release(ModeRule.WRITE, Thread.currentThread());
   }
 
   // ------------------------------------------------------------------------------- read lock
@@ -176,7 +217,7 @@ public final class RWMutex {
 
   /** Releases one read hold of the current thread. */
   public void rUnlock() {
-    engine.releaseRead(Thread.currentThread());
+    release(ModeRule.READ, Thread.currentThread());
   }
 
   // ------------------------------------------------------------------------------- handles
@@ -203,11 +244,11 @@ public final class RWMutex {
   }
 
   public boolean isWriteLockedByCurrentThread() {
-    return engine.isWriteLockedBy(Thread.currentThread());
+    return engine.isLockedBy(ModeRule.WRITE, Thread.currentThread());
   }
 
   public boolean isReadLockedByCurrentThread() {
-    return engine.isReadLockedBy(Thread.currentThread());
+    return engine.isLockedBy(ModeRule.READ, Thread.currentThread());
   }
 
   /**
@@ -232,7 +273,15 @@ public final class RWMutex {
    * @throws LockLostException when the hold was lost; no token is handed out then
    */
   public long fencingToken() {
-    return engine.fencingToken(Thread.currentThread());
+    return fencingToken(Thread.currentThread());
+  }
+
+  private long fencingToken(Thread owner) {
+    try {
+      return engine.fencingToken(owner);
+    } catch (LockFailure f) {
+      throw translate(f);
+    }
   }
 
   /** Tells {@code listener} when a hold acquired through this instance is lost. */
@@ -246,11 +295,11 @@ public final class RWMutex {
 
   /** Test hook: suspends (or resumes) the heartbeat of this mutex's leases, as if paused. */
   void suspendHeartbeat(boolean suspend) {
-    store.lease().suspendRenewals(suspend);
+    engine.leaseKeeper().suspendRenewals(suspend);
   }
 
   LeaseKeeper leaseKeeper() {
-    return store.lease();
+    return engine.leaseKeeper();
   }
 
   // ------------------------------------------------------------------------------- admin
@@ -268,10 +317,13 @@ public final class RWMutex {
     String prefix = "error overriding lock " + lockID;
     LockProtocol.Outcome outcome;
     try {
-      store.ensureIndex();
-      outcome = store.overrideWriter(oldWriter == null ? "" : oldWriter, upsert);
+      engine.ensureIndex();
+      outcome = engine.overrideWriter(oldWriter == null ? "" : oldWriter, upsert);
     } catch (com.mongodb.MongoException e) {
       throw new LockOverrideException(prefix + ": " + e.getMessage(), lockID, clientID, e);
+    } catch (LockFailure f) {
+      throw new LockOverrideException(
+          prefix + ": " + f.getMessage(), lockID, clientID, f.getCause());
     }
     if (outcome == LockProtocol.Outcome.DUPLICATE_KEY) {
       // the lock exists with another writer: the upsert's filter did not match it
@@ -302,7 +354,7 @@ public final class RWMutex {
     do {
       LockDocument current;
       try {
-        current = store.read();
+        current = engine.read();
       } catch (com.mongodb.MongoException e) {
         throw new LockOverrideException(
             "error overriding lock " + lockID + ": " + e.getMessage(), lockID, clientID, e);
@@ -340,12 +392,43 @@ public final class RWMutex {
 
   private boolean acquire(LockMode mode, Wait wait) {
     try {
-      store.ensureIndex();
-    } catch (com.mongodb.MongoException e) {
-      throw new LockAcquisitionException(
-          "error acquiring lock " + lockID + ": " + e.getMessage(), lockID, clientID, e);
+      return engine.acquire(engineMode(mode), wait);
+    } catch (LockFailure f) {
+      throw translate(f);
     }
-    return mode == LockMode.WRITE ? engine.acquireWrite(wait) : engine.acquireRead(wait);
+  }
+
+  private void release(ModeRule mode, Thread owner) {
+    try {
+      engine.release(mode, owner);
+    } catch (LockFailure f) {
+      throw translate(f);
+    }
+  }
+
+  private static ModeRule engineMode(LockMode mode) {
+    return mode == LockMode.WRITE ? ModeRule.WRITE : ModeRule.READ;
+  }
+
+  private static LockMode apiMode(ModeRule mode) {
+    return mode.isWrite() ? LockMode.WRITE : LockMode.READ;
+  }
+
+  /** The engine's failure as the public exception of its kind. */
+  private static RuntimeException translate(LockFailure f) {
+    String m = f.getMessage();
+    String lock = f.lockID();
+    String client = f.clientID();
+    Throwable cause = f.getCause();
+    return switch (f.kind()) {
+      case INTERRUPTED -> new LockInterruptedException(m, lock, client, cause);
+      case UPGRADE_REFUSED -> new LockUpgradeException(m, lock, client, cause);
+      case LOST -> new LockLostException(m, lock, client, cause);
+      case NOT_HELD -> new LockNotHeldException(m, lock, client, cause);
+      case ACQUIRE_FAILED -> new LockAcquisitionException(m, lock, client, cause);
+      case RELEASE_FAILED -> new LockReleaseException(m, lock, client, cause);
+      case ILLEGAL_STATE -> new IllegalStateException(m, cause);
+    };
   }
 
   private Wait waitFor(Duration timeout) {
@@ -428,10 +511,7 @@ public final class RWMutex {
 
     @Override
     public boolean isHeld() {
-      return open.get()
-          && (mode == LockMode.WRITE
-              ? engine.isWriteLockedBy(owner)
-              : engine.isReadLockedBy(owner));
+      return open.get() && engine.isLockedBy(engineMode(mode), owner);
     }
 
     @Override
@@ -447,17 +527,13 @@ public final class RWMutex {
         throw new IllegalStateException(
             "the write hold of " + lockID + " by " + clientID + " was closed");
       }
-      return engine.fencingToken(owner);
+      return RWMutex.this.fencingToken(owner);
     }
 
     @Override
     public void close() {
       if (open.compareAndSet(true, false)) {
-        if (mode == LockMode.WRITE) {
-          engine.releaseWrite(owner);
-        } else {
-          engine.releaseRead(owner);
-        }
+        release(engineMode(mode), owner);
       }
     }
 

@@ -2,6 +2,7 @@ package io.github.mongolock;
 
 import com.mongodb.ReadConcern;
 import com.mongodb.WriteConcern;
+import io.github.mongolock.internal.engine.EngineSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -113,6 +114,22 @@ public final class RWMutexOptions {
   }
 
   /** A builder that starts from these settings. */
+  /** What the engine needs of these options. */
+  EngineSettings engineSettings() {
+    return new EngineSettings(
+        sleepTime,
+        minSleepTime,
+        expiresAt,
+        writerPreference,
+        writerWaitingTtl,
+        ensureIndex,
+        leaseTime,
+        renewInterval,
+        writeConcern,
+        readConcern,
+        changeStreams);
+  }
+
   public Builder toBuilder() {
     Builder b = new Builder();
     b.sleepTime = sleepTime;

@@ -401,7 +401,7 @@ class AcquisitionSemanticsTest {
 
   @Test
   void localBookkeepingIsDroppedWhenLocksAreReleased() {
-    int before = LockSite.registered();
+    int before = LockRuntime.shared().registeredSites();
     for (int i = 0; i < 50; i++) {
       RWMutex m = new RWMutex(locks, "order-" + i, "a", fast());
       m.lock();
@@ -409,6 +409,6 @@ class AcquisitionSemanticsTest {
       m.unlock();
       m.rUnlock();
     }
-    assertEquals(before, LockSite.registered());
+    assertEquals(before, LockRuntime.shared().registeredSites());
   }
 }

@@ -16,6 +16,7 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Updates;
+import io.github.mongolock.internal.engine.EngineRuntime;
 import io.github.mongolock.testkit.MongoExtension;
 import io.github.mongolock.testkit.TestMongo;
 import java.lang.reflect.InvocationTargetException;
@@ -139,7 +140,7 @@ class ChangeStreamHandOffTest {
   @Test
   void eventsAboutOtherLockDocumentsDoNotWakeAWaiterThatKnowsItsOwn(MongoDatabase db) {
     MongoCollection<Document> locks = freshCollection(db);
-    ChangeWatch watch = ChangeWatch.of(locks);
+    Watch watch = new Watch(locks);
     // no waiting-writer mark: its update would be an event about the waiter's own document
     RWMutexOptions options = SLOW_POLLING.toBuilder().writerPreference(false).build();
     locks.insertOne(
@@ -174,23 +175,32 @@ class ChangeStreamHandOffTest {
 
   /** Local releases and stream wake-ups of a lock's poller so far. */
   private static long wakeUps(MongoCollection<Document> locks, String lockID) {
-    LockSite site = LockSite.enter(LockSite.keyOf(locks.getNamespace().getFullName(), lockID));
-    try {
-      site.mutex.lock();
-      try {
-        return site.releases;
-      } finally {
-        site.mutex.unlock();
-      }
-    } finally {
-      site.leave();
+    return LockRuntime.shared().engine.wakeUps(locks, lockID);
+  }
+
+  /** The shared runtime's change-stream watch of a collection, as the tests see it. */
+  private record Watch(MongoCollection<Document> locks) {
+    private EngineRuntime.ChangeWatchState state() {
+      return LockRuntime.shared().engine.watchState(locks);
+    }
+
+    boolean isOpen() {
+      return state() != null && state().open();
+    }
+
+    int timesOpened() {
+      return state() == null ? 0 : state().timesOpened();
+    }
+
+    boolean isBackingOff() {
+      return state() != null && state().backingOff();
     }
   }
 
   @Test
   void theCursorClosesWhenNobodyWaitsAndOpensAgainForTheNextWait(MongoDatabase db) {
     MongoCollection<Document> locks = freshCollection(db);
-    ChangeWatch watch = ChangeWatch.of(locks);
+    Watch watch = new Watch(locks);
     assertFalse(watch.isOpen(), "no cursor before anyone waits");
     RWMutexOptions streaming = LockTestSupport.fast().toBuilder().changeStreams(true).build();
     RWMutex holder = new RWMutex(locks, "idle", "holder", streaming);
@@ -212,7 +222,7 @@ class ChangeStreamHandOffTest {
     assertTrue(eventually(() -> !watch.isOpen(), 10_000), "closed after the idle time");
     long idleMillis = (System.nanoTime() - idleFrom) / 1_000_000;
     assertTrue(
-        idleMillis >= TimeUnit.NANOSECONDS.toMillis(ChangeWatch.IDLE_CLOSE_NANOS) - 500,
+        idleMillis >= TimeUnit.NANOSECONDS.toMillis(EngineRuntime.watchIdleCloseNanos()) - 500,
         "not before the idle time: " + idleMillis + " ms");
     assertEquals(opened, watch.timesOpened());
 
@@ -238,7 +248,7 @@ class ChangeStreamHandOffTest {
     RWMutexOptions options =
         RWMutexOptions.builder().sleepTime(Duration.ofMillis(100)).changeStreams(true).build();
     RWMutex waiter = new RWMutex(standalone, "refused", "waiter", options);
-    ChangeWatch watch = ChangeWatch.of(locks);
+    Watch watch = new Watch(locks);
     for (int i = 0; i < 3; i++) {
       locks.insertOne(
           new Document("lockID", "refused")

@@ -9,6 +9,7 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
+import io.github.mongolock.internal.lease.LeaseKeeper;
 import io.github.mongolock.testkit.MongoExtension;
 import io.github.mongolock.testkit.TestMongo;
 import java.time.Duration;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
+import io.github.mongolock.internal.lease.LeaseKeeper;
 import io.github.mongolock.testkit.MongoExtension;
 import java.time.Duration;
 import java.util.Date;
@@ -26,7 +27,7 @@ class HeartbeatLifecycleTest {
             .renewInterval(Duration.ofMillis(100))
             .build();
     RWMutex mutex = new RWMutex(locks, "lock_1", "a", options);
-    LeaseKeeper keeper = new LockStore(locks, "lock_1", "a", options).lease();
+    LeaseKeeper keeper = mutex.leaseKeeper();
     assertFalse(keeper.isScheduled(), "nothing held yet: no periodic task");
 
     mutex.lock();

@@ -21,7 +21,10 @@ import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Updates;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
+import io.github.mongolock.internal.engine.LeaseObserver;
+import io.github.mongolock.internal.store.LockCommands;
 import io.github.mongolock.internal.store.LockDocument;
+import io.github.mongolock.internal.store.LockProtocol;
 import io.github.mongolock.testkit.MongoExtension;
 import io.github.mongolock.testkit.TestMongo;
 import java.time.Duration;
@@ -314,9 +317,12 @@ class LeaseTest {
       Document seenExpired = storedRaw(locks, LOCK);
       // the holder renews before the contender's eviction arrives
       locks.updateOne(Filters.eq("lockID", LOCK), Updates.currentDate("leases." + session + ".at"));
-      LockStore contender = new LockStore(locks, LOCK, "contender", fast());
-      assertFalse(
-          contender.evictExpired(LockDocument.of(seenExpired), Set.of(session)),
+      LockProtocol protocol = new LockProtocol(locks, WriteConcern.MAJORITY, ReadConcern.MAJORITY);
+      LockCommands contender =
+          new LockCommands(LOCK, "contender", "S-contender", 30_000, null, 2_000, true);
+      assertEquals(
+          LockProtocol.Outcome.NOT_APPLIED,
+          protocol.run(contender.evict(LockDocument.of(seenExpired), Set.of(session))),
           "eviction refused");
       assertEquals("holder", stored(locks, LOCK).get("writer"));
 
@@ -324,7 +330,9 @@ class LeaseTest {
       locks.updateOne(
           Filters.eq("lockID", LOCK),
           Updates.set("leases." + session + ".at", new Date(System.currentTimeMillis() - 60_000)));
-      assertTrue(contender.evictExpired(LockDocument.of(storedRaw(locks, LOCK)), Set.of(session)));
+      assertEquals(
+          LockProtocol.Outcome.APPLIED,
+          protocol.run(contender.evict(LockDocument.of(storedRaw(locks, LOCK)), Set.of(session))));
       Document evicted = storedRaw(locks, LOCK);
       assertEquals("", evicted.getString("writer"));
       assertEquals(List.of(), evicted.getList("holders", Document.class));
@@ -409,8 +417,8 @@ class LeaseTest {
                     "S1",
                     new Document("at", new Date(System.currentTimeMillis() + 3_600_000))
                         .append("ms", 300L)));
-    LockEngine.LeaseObserver patient = new LockEngine.LeaseObserver(true);
-    LockEngine.LeaseObserver single = new LockEngine.LeaseObserver(false);
+    LeaseObserver patient = new LeaseObserver(true);
+    LeaseObserver single = new LeaseObserver(false);
     LockDocument view = LockDocument.of(doc);
     assertEquals(Set.of(), patient.expired(view), "not expired by this host's clock");
     sleep(350);

@@ -1,4 +1,4 @@
-package io.github.mongolock;
+package io.github.mongolock.internal.engine;
 
 import com.mongodb.MongoInterruptedException;
 import com.mongodb.MongoServerUnavailableException;
@@ -17,7 +17,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.bson.BsonDocument;
@@ -30,7 +29,7 @@ import org.bson.conversions.Bson;
  * through a change stream: a hint only, polling goes on as before and decides.
  *
  * <ol>
- *   <li>At most one cursor per collection and JVM, read by a daemon thread {@code
+ *   <li>At most one cursor per collection and runtime, read by a daemon thread {@code
  *       mongo-lock-watch-<namespace>}. It is opened when a thread starts polling for a lock of the
  *       collection, and closed when no thread has polled for {@link #IDLE_CLOSE_NANOS}.
  *   <li>It sees only {@code update}, {@code replace} and {@code delete} events (a release is one of
@@ -41,7 +40,7 @@ import org.bson.conversions.Bson;
  *       is not known (not read yet, or deleted since); an event without an {@code _id} (the
  *       embedded test server's update events) wakes every poller of the collection. A woken poller
  *       makes one attempt.
- *   <li>Waking is what a local release does: increment {@link LockSite#releases} and signal.
+ *   <li>Waking is what a local release does ({@link LockSite#wakePoller}).
  *   <li>If the stream cannot be opened or read (a standalone server, no permission), that is logged
  *       once and the collection is not watched for {@link #RETRY_AFTER_FAILURE_NANOS}; waiting
  *       acquires keep polling and never see the error.
@@ -60,7 +59,6 @@ final class ChangeWatch {
   private static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   private static final System.Logger LOG = System.getLogger(ChangeWatch.class.getName());
-  private static final ConcurrentHashMap<String, ChangeWatch> WATCHES = new ConcurrentHashMap<>();
   private static final List<Bson> PIPELINE =
       List.of(
           Aggregates.match(Filters.in("operationType", List.of("update", "replace", "delete"))),
@@ -77,12 +75,8 @@ final class ChangeWatch {
   private long failedAt;
   private boolean failedBefore;
 
-  private ChangeWatch(String namespace) {
+  ChangeWatch(String namespace) {
     this.namespace = namespace;
-  }
-
-  static ChangeWatch of(MongoCollection<Document> collection) {
-    return WATCHES.computeIfAbsent(collection.getNamespace().getFullName(), ChangeWatch::new);
   }
 
   /** One polling thread's interest in one lock; {@link #close()} when it stops polling. */
@@ -153,6 +147,19 @@ final class ChangeWatch {
   /** True while the stream is not tried because it failed (for tests). */
   synchronized boolean isBackingOff() {
     return failedAt != 0;
+  }
+
+  /** Stops the reader thread (the runtime is closing); a later waiter would start it again. */
+  void close() {
+    Thread t;
+    synchronized (this) {
+      waiters.clear();
+      idleSince = System.nanoTime() - IDLE_CLOSE_NANOS;
+      t = reader;
+    }
+    if (t != null) {
+      t.interrupt();
+    }
   }
 
   private void run() {
@@ -247,8 +254,7 @@ final class ChangeWatch {
     for (LockSite site : sites) {
       site.mutex.lock();
       try {
-        site.releases++;
-        site.changed.signalAll();
+        site.wakePoller();
       } finally {
         site.mutex.unlock();
       }

@@ -1,7 +1,8 @@
-package io.github.mongolock;
+package io.github.mongolock.internal.engine;
 
 import com.mongodb.MongoException;
 import com.mongodb.client.MongoCollection;
+import io.github.mongolock.internal.lease.LeaseKeeper;
 import io.github.mongolock.internal.store.IndexSetup;
 import io.github.mongolock.internal.store.LockCommand;
 import io.github.mongolock.internal.store.LockCommands;
@@ -20,7 +21,7 @@ import org.bson.Document;
  * each acquire and release. The commands and what each one means are in {@link LockCommands}; this
  * class knows nothing about threads or waiting ({@link LockEngine} does).
  */
-final class LockStore {
+final class MutexStore {
 
   /** What a release found. */
   enum Released {
@@ -30,24 +31,27 @@ final class LockStore {
 
   private final String lockID;
   private final String clientID;
-  private final RWMutexOptions options;
+  private final EngineSettings options;
   private final LockProtocol protocol;
   private final LeaseKeeper lease;
   private final LockCommands commands;
+  private final IndexSetup indexes;
 
-  /** One per JVM until the engine's runtime owns it. */
-  private static final IndexSetup INDEXES = new IndexSetup();
-
-  LockStore(
+  MutexStore(
+      EngineRuntime runtime,
       MongoCollection<Document> collection,
       String lockID,
       String clientID,
-      RWMutexOptions options) {
+      EngineSettings options) {
     this.lockID = lockID;
     this.clientID = clientID;
     this.options = options;
+    this.indexes = runtime.indexes();
     this.protocol = new LockProtocol(collection, options.writeConcern(), options.readConcern());
-    this.lease = LeaseKeeper.of(protocol.collection(), options);
+    this.lease =
+        runtime
+            .leases()
+            .keeper(protocol.collection(), options.leaseTime(), options.renewInterval());
     this.commands =
         new LockCommands(
             lockID,
@@ -74,10 +78,14 @@ final class LockStore {
       return;
     }
     try {
-      INDEXES.ensure(protocol.collection());
+      indexes.ensure(protocol.collection());
     } catch (IndexSetup.SetupException e) {
-      throw new LockAcquisitionException(
-          "error acquiring lock " + lockID + ": " + e.getMessage(), lockID, clientID, e.getCause());
+      throw new LockFailure(
+          LockFailure.Kind.ACQUIRE_FAILED,
+          "error acquiring lock " + lockID + ": " + e.getMessage(),
+          lockID,
+          clientID,
+          e.getCause());
     }
   }
 
@@ -88,14 +96,13 @@ final class LockStore {
    * first of a wait, or a chore that saw a clock-dependent condition) also the clock-aware update
    * when the upsert met a document it does not match. True when this client now holds the mode.
    */
-  boolean tryAcquire(LockMode mode, boolean judgeClock) {
-    LockCommands.Acquire acquire =
-        mode == LockMode.WRITE ? commands.writeAcquire() : commands.readAcquire();
+  boolean tryAcquire(ModeRule mode, boolean judgeClock) {
+    LockCommands.Acquire acquire = mode.commands(commands);
     return leased(mode, () -> protocol.acquire(acquire, judgeClock));
   }
 
   /** Runs an acquire and records the lease with the heartbeat when it was granted. */
-  private boolean leased(LockMode mode, BooleanSupplier acquire) {
+  private boolean leased(ModeRule mode, BooleanSupplier acquire) {
     long sent = lease.acquireStarting();
     boolean granted = false;
     try {
@@ -106,8 +113,8 @@ final class LockStore {
     }
   }
 
-  private String holderKey(LockMode mode) {
-    return clientID + '\u0000' + mode;
+  private String holderKey(ModeRule mode) {
+    return clientID + '\u0000' + mode.word();
   }
 
   /**
@@ -116,7 +123,7 @@ final class LockStore {
    */
   boolean tryTakeOverExpiredForRead() {
     boolean taken =
-        leased(LockMode.READ, () -> protocol.run(commands.readTakeover()) == Outcome.APPLIED);
+        leased(ModeRule.READ, () -> protocol.run(commands.readTakeover()) == Outcome.APPLIED);
     if (taken) {
       try {
         sweepOrphanLeases(read());
@@ -157,12 +164,12 @@ final class LockStore {
   // ---------------------------------------------------------------------------------- release
 
   /** Releases {@code mode}; the client holds nothing else, so its entry (and lease) go. */
-  Released release(LockMode mode) {
+  Released release(ModeRule mode) {
     return release(mode, dropEntry(), false);
   }
 
   /** Releases {@code mode} while the client still holds the other one: its entry stays. */
-  Released releaseKeepingEntry(LockMode mode) {
+  Released releaseKeepingEntry(ModeRule mode) {
     return release(mode, EntryAfterRelease.KEEP, false);
   }
 
@@ -170,7 +177,7 @@ final class LockStore {
    * Cleans up a lost hold of {@code mode}: only where this process's entry for the client is still
    * on the document, so a successor's hold is never released.
    */
-  void cleanUpLost(LockMode mode, boolean otherModeHeld) {
+  void cleanUpLost(ModeRule mode, boolean otherModeHeld) {
     release(mode, otherModeHeld ? EntryAfterRelease.KEEP : dropEntry(), true);
   }
 
@@ -181,9 +188,9 @@ final class LockStore {
         : EntryAfterRelease.DROP_WITH_LEASE;
   }
 
-  private Released release(LockMode mode, EntryAfterRelease entryAfter, boolean onlyOwnEntry) {
+  private Released release(ModeRule mode, EntryAfterRelease entryAfter, boolean onlyOwnEntry) {
     lease.released(lockID, holderKey(mode));
-    boolean write = mode == LockMode.WRITE;
+    boolean write = mode.isWrite();
     if (protocol.run(commands.releaseByDelete(write, onlyOwnEntry)) == Outcome.APPLIED) {
       return Released.RELEASED;
     }

@@ -1,10 +1,10 @@
-package io.github.mongolock;
+package io.github.mongolock.internal.engine;
 
 import java.time.Duration;
 import java.util.concurrent.locks.Condition;
 
 /** How long an acquire may wait: one attempt, until a deadline, or for ever. */
-final class Wait {
+public final class Wait {
 
   private static final Wait ONCE = new Wait(0, false);
   private static final Wait FOREVER = new Wait(0, true);
@@ -17,15 +17,15 @@ final class Wait {
     this.forever = forever;
   }
 
-  static Wait once() {
+  public static Wait once() {
     return ONCE;
   }
 
-  static Wait forever() {
+  public static Wait forever() {
     return FOREVER;
   }
 
-  static Wait upTo(Duration timeout) {
+  public static Wait upTo(Duration timeout) {
     if (timeout.isZero()) {
       return ONCE;
     }
@@ -43,12 +43,12 @@ final class Wait {
     }
   }
 
-  boolean isOnce() {
+  public boolean isOnce() {
     return this == ONCE;
   }
 
   /** Nanoseconds left; Long.MAX_VALUE for ever, 0 or less when over. */
-  long remainingNanos() {
+  public long remainingNanos() {
     if (forever) {
       return Long.MAX_VALUE;
     }
@@ -58,7 +58,7 @@ final class Wait {
     return deadlineNanos - System.nanoTime();
   }
 
-  boolean isOver() {
+  public boolean isOver() {
     return remainingNanos() <= 0;
   }
 

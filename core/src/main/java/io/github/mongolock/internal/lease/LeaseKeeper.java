@@ -1,4 +1,4 @@
-package io.github.mongolock;
+package io.github.mongolock.internal.lease;
 
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Projections;
@@ -13,8 +13,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,19 +37,17 @@ import org.bson.Document;
  * the server's stamp) within {@code leaseTime} minus one watch period is declared lost, even when
  * MongoDB cannot be reached at all. The holder is therefore told no later than the server could
  * consider the lease expired, whatever the offset between the clocks (only their rates must agree).
- * Losses are handed to {@link LockEngine#leaseLost}.
+ * Losses are handed to the {@link LeaseRegistry.LossListener} of the keeper's registry.
  */
-final class LeaseKeeper {
+public final class LeaseKeeper {
 
   private static final System.Logger LOG = System.getLogger(LeaseKeeper.class.getName());
-  private static final ConcurrentHashMap<String, LeaseKeeper> KEEPERS = new ConcurrentHashMap<>();
-  private static final ScheduledExecutorService HEARTBEAT = daemon("mongo-lock-heartbeat");
-  private static final ScheduledExecutorService WATCH = daemon("mongo-lock-lease-watch");
   private static final long MAX_WATCH_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
-  final String sessionID = UUID.randomUUID().toString().replace("-", "");
-  final String namespace;
+  public final String sessionID = UUID.randomUUID().toString().replace("-", "");
+  public final String namespace;
   final Duration leaseTime;
+  private final LeaseRegistry registry;
   private final long leaseNanos;
 
   /** The watch declares a lease lost this much before its local estimate runs out. */
@@ -80,12 +76,17 @@ final class LeaseKeeper {
     }
   }
 
-  private LeaseKeeper(MongoCollection<Document> collection, RWMutexOptions options) {
+  LeaseKeeper(
+      LeaseRegistry registry,
+      MongoCollection<Document> collection,
+      Duration leaseTime,
+      Duration renewInterval) {
+    this.registry = registry;
     this.collection = collection;
     this.namespace = collection.getNamespace().getFullName();
-    this.leaseTime = options.leaseTime();
-    this.leaseNanos = options.leaseTime().toNanos();
-    long interval = options.renewInterval().toNanos();
+    this.leaseTime = leaseTime;
+    this.leaseNanos = leaseTime.toNanos();
+    long interval = renewInterval.toNanos();
     long watchPeriod =
         Math.max(TimeUnit.MILLISECONDS.toNanos(5), Math.min(interval / 4, MAX_WATCH_PERIOD_NANOS));
     this.watchPeriodNanos = watchPeriod;
@@ -101,16 +102,16 @@ final class LeaseKeeper {
     if (renewTask == null) {
       // fixed rate: a slow renewal must not stretch the cadence the lease time relies on
       renewTask =
-          HEARTBEAT.scheduleAtFixedRate(
+          registry.heartbeat.scheduleAtFixedRate(
               this::renew, renewIntervalNanos, renewIntervalNanos, TimeUnit.NANOSECONDS);
       watchTask =
-          WATCH.scheduleWithFixedDelay(
+          registry.watch.scheduleWithFixedDelay(
               this::watch, watchPeriodNanos, watchPeriodNanos, TimeUnit.NANOSECONDS);
     }
   }
 
   /** True while the heartbeat and the watch are scheduled (for tests). */
-  synchronized boolean isScheduled() {
+  public synchronized boolean isScheduled() {
     return renewTask != null;
   }
 
@@ -124,40 +125,16 @@ final class LeaseKeeper {
     }
   }
 
-  /** The keeper for a collection (with the options' concerns applied) and lease settings. */
-  static LeaseKeeper of(MongoCollection<Document> collection, RWMutexOptions options) {
-    String key =
-        collection.getNamespace().getFullName()
-            + '\u0000'
-            + options.leaseTime().toNanos()
-            + '\u0000'
-            + options.renewInterval().toNanos()
-            + '\u0000'
-            + options.writeConcern()
-            + '\u0000'
-            + options.readConcern();
-    return KEEPERS.computeIfAbsent(key, k -> new LeaseKeeper(collection, options));
-  }
-
-  private static ScheduledExecutorService daemon(String name) {
-    return Executors.newSingleThreadScheduledExecutor(
-        r -> {
-          Thread t = new Thread(r, name);
-          t.setDaemon(true);
-          return t;
-        });
-  }
-
   // ------------------------------------------------------------------------ bookkeeping
 
   /** Before an acquire is sent: returns the send time that confirms the lease if it succeeds. */
-  long acquireStarting() {
+  public long acquireStarting() {
     acquiresInFlight.incrementAndGet();
     return System.nanoTime();
   }
 
   /** After an acquire answered (or failed); records the hold when it was granted. */
-  void acquireEnded(
+  public void acquireEnded(
       MongoCollection<Document> via,
       String lockID,
       String holder,
@@ -183,7 +160,7 @@ final class LeaseKeeper {
   }
 
   /** A hold was released (or given up); idempotent. */
-  void released(String lockID, String holder) {
+  public void released(String lockID, String holder) {
     held.computeIfPresent(
         lockID,
         (k, h) -> {
@@ -194,7 +171,7 @@ final class LeaseKeeper {
   }
 
   /** True when a client other than {@code clientID} holds lockID under this keeper's session. */
-  boolean othersHold(String lockID, String clientID) {
+  public boolean othersHold(String lockID, String clientID) {
     Held h = held.get(lockID);
     if (h == null) {
       return false;
@@ -204,17 +181,17 @@ final class LeaseKeeper {
   }
 
   /** True while this keeper renews a lease on lockID. */
-  boolean tracks(String lockID) {
+  public boolean tracks(String lockID) {
     return held.containsKey(lockID);
   }
 
   /** Number of lock documents this keeper holds leases on (for tests). */
-  int heldCount() {
+  public int heldCount() {
     return held.size();
   }
 
   /** Test hook: while suspended, the heartbeat sends nothing (as if the process were paused). */
-  void suspendRenewals(boolean suspend) {
+  public void suspendRenewals(boolean suspend) {
     this.suspended = suspend;
   }
 
@@ -309,7 +286,7 @@ final class LeaseKeeper {
         });
     if (removed[0]) {
       changes.incrementAndGet();
-      LockEngine.leaseLost(this, lockID, reason);
+      registry.lossListener.leaseLost(this, lockID, reason);
     }
   }
 }

@@ -1,0 +1,24 @@
+package io.github.mongolock.internal.engine;
+
+import com.mongodb.ReadConcern;
+import com.mongodb.WriteConcern;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * What the engine needs of a mutex's options (the API's {@code RWMutexOptions}, validated there).
+ *
+ * @param expiresAt the seed's absolute expiry, or null
+ */
+public record EngineSettings(
+    Duration sleepTime,
+    Duration minSleepTime,
+    Instant expiresAt,
+    boolean writerPreference,
+    Duration writerWaitingTtl,
+    boolean ensureIndex,
+    Duration leaseTime,
+    Duration renewInterval,
+    WriteConcern writeConcern,
+    ReadConcern readConcern,
+    boolean changeStreams) {}

@@ -1,0 +1,512 @@
+package io.github.mongolock.internal.engine;
+
+import com.mongodb.MongoException;
+import com.mongodb.client.MongoCollection;
+import io.github.mongolock.internal.lease.LeaseKeeper;
+import io.github.mongolock.internal.store.LockDocument;
+import io.github.mongolock.internal.store.LockProtocol;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+import org.bson.Document;
+
+/**
+ * Waiting, re-entry and hand-off for one mutex (one lock, client and collection). The local rules
+ * live in {@link LocalHolds}, what differs between modes in {@link ModeRule}, the polling in {@link
+ * AcquireLoop}, and every MongoDB command in the store package. Two levels:
+ *
+ * <ol>
+ *   <li>In this JVM, per client ID: the threads of one client exclude each other like a {@link
+ *       java.util.concurrent.locks.ReentrantReadWriteLock}; only the first reader and the last
+ *       reader of a client, and its writer, talk to MongoDB.
+ *   <li>In MongoDB, per client ID: one conditional write per state change ({@link MutexStore}).
+ * </ol>
+ *
+ * <p>Leases: a granted MongoDB hold is recorded with the lease keeper that renews it. When the
+ * keeper gives a lease up, {@link EngineRuntime} marks the holds lost and calls the listeners; from
+ * then on the holds report not held, re-entry and {@link #fencingToken} fail with {@link
+ * LockFailure.Kind#LOST}, and each unlock does too, after releasing locally and removing this
+ * process's expired entry from the document if it is still there.
+ *
+ * <p>A release whose reply may have been lost is sent again (releases are safe to resend: a second
+ * finds nothing, which after a lost reply means the first one released).
+ */
+public final class LockEngine {
+
+  final EngineRuntime runtime;
+  final MutexStore store;
+  final EngineSettings settings;
+  final String lockID;
+  final String clientID;
+  private final String siteKey;
+  private final List<LossListener> listeners;
+
+  public LockEngine(
+      EngineRuntime runtime,
+      MongoCollection<Document> collection,
+      String lockID,
+      String clientID,
+      EngineSettings settings,
+      List<LossListener> listeners) {
+    this.runtime = runtime;
+    this.settings = settings;
+    this.lockID = lockID;
+    this.clientID = clientID;
+    this.listeners = listeners;
+    this.store = new MutexStore(runtime, collection, lockID, clientID, settings);
+    this.siteKey = LockSite.keyOf(collection.getNamespace().getFullName(), lockID);
+  }
+
+  // ------------------------------------------------------------------------------- acquire
+
+  /**
+   * Acquires {@code mode} for the current thread; false when the wait ran out (a single attempt
+   * that found the lock held included).
+   */
+  public boolean acquire(ModeRule mode, Wait wait) {
+    runtime.checkOpen(lockID, clientID);
+    try {
+      store.ensureIndex();
+    } catch (MongoException e) {
+      throw acquireFailed(e);
+    }
+    Thread me = Thread.currentThread();
+    LockSite site = runtime.enter(siteKey, lockID);
+    try {
+      LocalHolds holds;
+      boolean otherModeHeld;
+      site.mutex.lock();
+      try {
+        holds = site.client(clientID);
+        switch (mode.enter(holds, me)) {
+          case REENTERED:
+            return true;
+          case LOST:
+            throw lost(holds);
+          case UPGRADE_REFUSED:
+            site.forgetIfIdle(clientID);
+            throw new LockFailure(
+                LockFailure.Kind.UPGRADE_REFUSED,
+                "cannot upgrade lock "
+                    + lockID
+                    + " from read to write for client: "
+                    + clientID
+                    + " (this thread holds the read lock; release it first)",
+                lockID,
+                clientID,
+                null);
+          case WAIT_FOR_TURN:
+            break;
+        }
+        LocalHolds.Turn turn = awaitTurn(site, holds, mode, me, wait);
+        if (turn == null) {
+          return false;
+        }
+        switch (turn) {
+          case LOST:
+            throw lost(holds); // a downgrade of a lost write hold
+          case JOINED:
+            return true;
+          default:
+            otherModeHeld = holds.holdsOtherInMongo(mode);
+        }
+      } finally {
+        site.mutex.unlock();
+      }
+      return acquireFirstHold(site, holds, mode, me, otherModeHeld, wait);
+    } finally {
+      runtime.leave(site);
+    }
+  }
+
+  /**
+   * Caller holds the site's mutex: waits for the thread's local turn; null when the wait ran out.
+   */
+  private LocalHolds.Turn awaitTurn(
+      LockSite site, LocalHolds holds, ModeRule mode, Thread me, Wait wait) {
+    boolean turned = false;
+    try {
+      LocalHolds.Turn turn;
+      while ((turn = mode.takeTurn(holds, me)) == LocalHolds.Turn.NOT_YET) {
+        if (!wait.await(site.changed)) {
+          return null;
+        }
+      }
+      turned = true;
+      return turn;
+    } catch (InterruptedException e) {
+      throw interrupted();
+    } finally {
+      if (!turned) {
+        mode.stopWaiting(holds);
+        // readers of this client that waited behind this writer may go on
+        site.changed.signalAll();
+        site.forgetIfIdle(clientID);
+      }
+    }
+  }
+
+  /**
+   * The MongoDB part of a client's first local hold in {@code mode}: the holds are busy (and, for a
+   * write, reserved for {@code me}) while MongoDB is asked; then the hold is recorded, or the
+   * reservation undone, and the other threads of the site are woken.
+   */
+  private boolean acquireFirstHold(
+      LockSite site, LocalHolds holds, ModeRule mode, Thread me, boolean otherModeHeld, Wait wait) {
+    boolean acquired = false;
+    List<Runnable> notices = List.of();
+    try {
+      acquired = new AcquireLoop(this, site, mode, otherModeHeld, wait).run();
+    } finally {
+      site.mutex.lock();
+      try {
+        mode.acquired(holds, me, acquired);
+        if (acquired) {
+          if (holds.granted(store.lease(), listeners, store)) {
+            notices = markLost(holds, "its lease expired while it was being acquired");
+          }
+        } else {
+          site.forgetIfIdle(clientID);
+        }
+        site.changed.signalAll();
+      } finally {
+        site.mutex.unlock();
+      }
+      notices.forEach(Runnable::run);
+    }
+    return acquired;
+  }
+
+  // ------------------------------------------------------------------------------- release
+
+  /** Releases one hold of {@code mode} by {@code owner}. */
+  public void release(ModeRule mode, Thread owner) {
+    LockSite site = runtime.enter(siteKey, lockID);
+    try {
+      LocalHolds holds;
+      LocalHolds.Exit exit;
+      site.mutex.lock();
+      try {
+        holds = site.clients.get(clientID);
+        exit =
+            holds == null
+                ? LocalHolds.Exit.of(LocalHolds.Exit.Kind.NOT_LOCAL)
+                : mode.exit(holds, owner);
+        switch (exit.kind()) {
+          case NOT_LOCAL:
+            // No thread of this JVM holds it for this client: the seed's behaviour, release what
+            // MongoDB says this client holds (for example after a restart with the same client ID).
+            holds = null;
+            break;
+          case NOT_OWNER:
+            site.forgetIfIdle(clientID);
+            throw new LockFailure(
+                LockFailure.Kind.NOT_HELD,
+                "lock "
+                    + lockID
+                    + " is not held by this thread: another thread of client "
+                    + clientID
+                    + " holds it or is acquiring it (unlock on the thread that locked it, or"
+                    + " close its LockHandle, which any thread may do)",
+                lockID,
+                clientID,
+                null);
+          case STILL_HELD:
+            site.changed.signalAll();
+            if (exit.wasLost()) {
+              throw lost(holds);
+            }
+            return;
+          case MUST_RELEASE:
+            break;
+        }
+      } finally {
+        site.mutex.unlock();
+      }
+      releaseLastHold(site, holds, mode, exit.wasLost(), exit.keepEntry());
+    } finally {
+      runtime.leave(site);
+    }
+  }
+
+  /**
+   * The MongoDB part of a client's last local hold in {@code mode}: {@code holds} (null for the
+   * seed's release of what MongoDB says this client holds) stays busy until MongoDB has answered;
+   * then the mode is cleared locally whatever MongoDB said, listeners are told, and a hold that was
+   * lost fails with {@link LockFailure.Kind#LOST}.
+   */
+  private void releaseLastHold(
+      LockSite site, LocalHolds holds, ModeRule mode, boolean wasLost, boolean keepEntry) {
+    List<Runnable> notices = List.of();
+    try {
+      notices = releaseInMongo(site, holds, mode, wasLost, keepEntry);
+    } finally {
+      if (holds != null) {
+        site.mutex.lock();
+        try {
+          mode.released(holds);
+          site.forgetIfIdle(clientID);
+          site.wakePoller();
+        } finally {
+          site.mutex.unlock();
+        }
+      }
+      notices.forEach(Runnable::run);
+    }
+    if (wasLost) {
+      throw lost(holds);
+    }
+  }
+
+  /**
+   * Releases in MongoDB. A lost hold is only cleaned up (where this process's lease entry is still
+   * there), best effort; the caller reports the loss. A leased hold that MongoDB no longer shows
+   * was lost too: returns the notices to give and fails with {@link LockFailure.Kind#LOST}.
+   */
+  private List<Runnable> releaseInMongo(
+      LockSite site, LocalHolds holds, ModeRule mode, boolean wasLost, boolean keepEntry) {
+    if (wasLost) {
+      try {
+        uninterrupted(
+            () -> {
+              store.cleanUpLost(mode, keepEntry);
+              return null;
+            });
+      } catch (RuntimeException ignored) {
+        // MongoDB unreachable (or the client closed): the entry has expired with its lease and
+        // whoever needs the lock evicts it
+      }
+      return List.of();
+    }
+    boolean replyLost = false;
+    for (int tries = 1; ; tries++) {
+      try {
+        MutexStore.Released released =
+            uninterrupted(() -> keepEntry ? store.releaseKeepingEntry(mode) : store.release(mode));
+        if (released == MutexStore.Released.NOT_HELD && !replyLost) {
+          if (holds == null) {
+            throw new LockFailure(
+                LockFailure.Kind.NOT_HELD,
+                "lock " + lockID + " not currently held by client: " + clientID,
+                lockID,
+                clientID,
+                null);
+          }
+          // held with a lease, but MongoDB no longer lists this client: evicted or overridden
+          site.mutex.lock();
+          List<Runnable> notices;
+          try {
+            notices =
+                markLost(
+                    holds,
+                    "MongoDB no longer lists this client as a holder (its lease expired and another"
+                        + " client evicted it, or its writer was overridden)");
+          } finally {
+            site.mutex.unlock();
+          }
+          notices.forEach(Runnable::run);
+          throw lost(holds);
+        }
+        // NOT_HELD after a lost reply: the lost attempt did release it.
+        return List.of();
+      } catch (MongoException e) {
+        if (LockProtocol.outcomeUnknown(e) && tries < AcquireLoop.ATTEMPTS_ON_LOST_REPLY) {
+          replyLost = true;
+          pauseBeforeRetry(tries);
+          continue;
+        }
+        throw new LockFailure(
+            LockFailure.Kind.RELEASE_FAILED,
+            "error releasing lock " + lockID + ": " + e.getMessage(),
+            lockID,
+            clientID,
+            e);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------- leases
+
+  /**
+   * Caller holds the site's mutex: marks the holds lost and returns the listener calls to make once
+   * the mutex is released.
+   */
+  static List<Runnable> markLost(LocalHolds holds, String reason) {
+    List<Runnable> notices = new ArrayList<>();
+    for (ModeRule mode : holds.markLost(reason)) {
+      for (LossListener listener : holds.listeners()) {
+        notices.add(
+            () -> {
+              try {
+                listener.lockLost(holds.lockID, holds.clientID, mode);
+              } catch (RuntimeException ignored) {
+                // a listener's failure must not stop the others, nor the heartbeat
+              }
+            });
+      }
+    }
+    return notices;
+  }
+
+  /** The current write hold's fencing token, issued on first call. */
+  public long fencingToken(Thread owner) {
+    LockSite site = runtime.enter(siteKey, lockID);
+    try {
+      LocalHolds holds;
+      site.mutex.lock();
+      try {
+        holds = site.clients.get(clientID);
+        if (holds == null || !holds.writesOn(owner)) {
+          throw new LockFailure(
+              LockFailure.Kind.ILLEGAL_STATE,
+              "no fencing token: the thread does not hold the write lock "
+                  + lockID
+                  + " (client: "
+                  + clientID
+                  + ")",
+              lockID,
+              clientID,
+              null);
+        }
+        if (holds.isLost()) {
+          throw lost(holds);
+        }
+        if (holds.fencingToken() > 0) {
+          return holds.fencingToken();
+        }
+      } finally {
+        site.mutex.unlock();
+      }
+      long token;
+      try {
+        token = uninterrupted(store::issueFencingToken);
+      } catch (MongoException e) {
+        throw new LockFailure(
+            LockFailure.Kind.ACQUIRE_FAILED,
+            "error issuing a fencing token for lock " + lockID + ": " + e.getMessage(),
+            lockID,
+            clientID,
+            e);
+      }
+      List<Runnable> notices = List.of();
+      site.mutex.lock();
+      try {
+        if (token > 0 && !holds.isLost()) {
+          holds.fencingToken(token);
+          return token;
+        }
+        notices =
+            markLost(
+                holds,
+                "no fencing token: the write hold is no longer valid in MongoDB"
+                    + " (its lease expired by the server's clock, or another client evicted it)");
+      } finally {
+        site.mutex.unlock();
+        notices.forEach(Runnable::run);
+      }
+      throw lost(holds);
+    } finally {
+      runtime.leave(site);
+    }
+  }
+
+  // ------------------------------------------------------------------------------- queries
+
+  /** Whether {@code thread} holds {@code mode} (and the hold is not lost). */
+  public boolean isLockedBy(ModeRule mode, Thread thread) {
+    LockSite site = runtime.enter(siteKey, lockID);
+    try {
+      site.mutex.lock();
+      try {
+        LocalHolds holds = site.clients.get(clientID);
+        return holds != null
+            && (mode.isWrite() ? holds.isWriteLockedBy(thread) : holds.isReadLockedBy(thread));
+      } finally {
+        site.mutex.unlock();
+      }
+    } finally {
+      runtime.leave(site);
+    }
+  }
+
+  // ------------------------------------------------------------------------------- admin
+
+  /** Creates the indexes unless the settings turn that off. */
+  public void ensureIndex() {
+    store.ensureIndex();
+  }
+
+  /** The seed's override: see {@link io.github.mongolock.internal.store.LockCommands}. */
+  public LockProtocol.Outcome overrideWriter(String oldWriter, boolean upsert) {
+    return store.overrideWriter(oldWriter, upsert);
+  }
+
+  /** The stored document, or null. */
+  public LockDocument read() {
+    return store.read();
+  }
+
+  /** The keeper of this mutex's leases (for tests and the API's test hooks). */
+  public LeaseKeeper leaseKeeper() {
+    return store.lease();
+  }
+
+  // ------------------------------------------------------------------------------- failures
+
+  LockFailure lost(LocalHolds holds) {
+    String reason = holds == null ? null : holds.lostReason();
+    return new LockFailure(
+        LockFailure.Kind.LOST,
+        "lock "
+            + lockID
+            + " was lost by client: "
+            + clientID
+            + " ("
+            + (reason == null ? "lease expired" : reason)
+            + ")",
+        lockID,
+        clientID,
+        null);
+  }
+
+  LockFailure interrupted() {
+    Thread.currentThread().interrupt();
+    return new LockFailure(
+        LockFailure.Kind.INTERRUPTED,
+        "interrupted while waiting for lock " + lockID + " (client: " + clientID + ")",
+        lockID,
+        clientID,
+        null);
+  }
+
+  LockFailure acquireFailed(MongoException e) {
+    return new LockFailure(
+        LockFailure.Kind.ACQUIRE_FAILED,
+        "error acquiring lock " + lockID + ": " + e.getMessage(),
+        lockID,
+        clientID,
+        e);
+  }
+
+  static void pauseBeforeRetry(int tries) {
+    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10L * tries));
+  }
+
+  /**
+   * Runs a release or clean-up with the interrupt flag cleared, then sets it again: the driver
+   * refuses to work on an interrupted thread, and a release in a finally block must not be lost
+   * because the thread was interrupted.
+   */
+  static <T> T uninterrupted(Supplier<T> operation) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      return operation.get();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
