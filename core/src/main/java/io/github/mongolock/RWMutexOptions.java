@@ -300,7 +300,8 @@ public final class RWMutexOptions {
 
     /**
      * Whether a waiting acquire also listens to a change stream on the lock collection, to try
-     * again as soon as another process releases (default true). Polling goes on either way.
+     * again as soon as another process releases (default false; see the class table). Polling goes
+     * on either way.
      */
     public Builder changeStreams(boolean changeStreams) {
       this.changeStreams = changeStreams;

@@ -1,12 +1,15 @@
 package io.github.mongolock;
 
 import static io.github.mongolock.LockTestSupport.await;
+import static io.github.mongolock.LockTestSupport.awaitBlocked;
+import static io.github.mongolock.LockTestSupport.eventually;
 import static io.github.mongolock.LockTestSupport.fast;
 import static io.github.mongolock.LockTestSupport.freshCollection;
 import static io.github.mongolock.LockTestSupport.onThread;
 import static io.github.mongolock.LockTestSupport.sleep;
 import static io.github.mongolock.LockTestSupport.stored;
 import static io.github.mongolock.LockTestSupport.storedRaw;
+import static io.github.mongolock.LockTestSupport.waitingMark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -99,7 +102,7 @@ class AcquisitionSemanticsTest {
                 flagAfter.set(Thread.currentThread().isInterrupted());
               }
             });
-    sleep(200);
+    assertTrue(eventually(() -> "b".equals(waitingMark(locks, LOCK)), 30_000), "b polls");
     waiter.get().interrupt();
     LockInterruptedException e = assertThrows(LockInterruptedException.class, () -> await(waiting));
     assertTrue(e.getMessage().contains("lock_1"));
@@ -183,7 +186,7 @@ class AcquisitionSemanticsTest {
               shared.lock();
               shared.unlock();
             });
-    sleep(200);
+    awaitBlocked("same-client-waiter");
     assertFalse(second.isDone());
     shared.unlock();
     await(second);
@@ -249,7 +252,9 @@ class AcquisitionSemanticsTest {
                   m.unlock();
                 }));
       }
-      sleep(300);
+      for (int i = 0; i < waiters; i++) {
+        awaitBlocked("waiter-" + i); // every waiter is in the lock: one polls, the others wait
+      }
       int before = updates.get();
       sleep(1000);
       int perSecond = updates.get() - before;
@@ -270,7 +275,7 @@ class AcquisitionSemanticsTest {
   void aWaitingWriterKeepsNewReadersOutAndGetsTheLock() {
     mutex("r1").rLock();
     CompletableFuture<Void> writer = onThread("writer", () -> mutex("w").lock());
-    sleep(200);
+    assertTrue(eventually(() -> "w".equals(waitingMark(locks, LOCK)), 30_000), "w marked");
     assertFalse(mutex("r2").tryRLock(Duration.ofMillis(200)), "new reader waits behind writer");
     assertTrue(mutex("r1").tryRLock(), "a client already reading may re-enter");
     mutex("r1").rUnlock();

@@ -1,6 +1,7 @@
 package io.github.mongolock;
 
 import static io.github.mongolock.LockTestSupport.await;
+import static io.github.mongolock.LockTestSupport.eventually;
 import static io.github.mongolock.LockTestSupport.freshCollection;
 import static io.github.mongolock.LockTestSupport.onThread;
 import static io.github.mongolock.LockTestSupport.sleep;
@@ -28,7 +29,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.bson.BsonDocument;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
@@ -304,16 +304,5 @@ class ChangeStreamHandOffTest {
               }
               return result;
             });
-  }
-
-  private static boolean eventually(BooleanSupplier condition, long millis) {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        return false;
-      }
-      sleep(20);
-    }
-    return true;
   }
 }

@@ -96,6 +96,53 @@ final class LockTestSupport {
     }
   }
 
+  /** Polls {@code condition} until it holds or {@code millis} pass; false on time-out. */
+  static boolean eventually(java.util.function.BooleanSupplier condition, long millis) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      sleep(10);
+    }
+    return true;
+  }
+
+  /**
+   * Waits (up to 30 s, a loaded machine's worth) until every live thread named {@code name} waits
+   * (parked on a condition or in a timed pause): the thread is blocked in the lock, not merely slow
+   * to start. Fails the test on time-out.
+   */
+  static void awaitBlocked(String name) {
+    boolean blocked =
+        eventually(
+            () -> {
+              boolean seen = false;
+              for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().equals(name) && t.isAlive()) {
+                  seen = true;
+                  Thread.State state = t.getState();
+                  if (state != Thread.State.WAITING && state != Thread.State.TIMED_WAITING) {
+                    return false;
+                  }
+                }
+              }
+              return seen;
+            },
+            30_000);
+    if (!blocked) {
+      throw new AssertionError("thread " + name + " never blocked");
+    }
+  }
+
+  /** The client of the lock's writer-waiting mark, or null. */
+  static String waitingMark(MongoCollection<Document> collection, String lockID) {
+    Document doc = storedRaw(collection, lockID);
+    return doc != null && doc.get("writerWaiting") instanceof Document mark
+        ? mark.getString("client")
+        : null;
+  }
+
   static void sleep(long millis) {
     try {
       Thread.sleep(millis);

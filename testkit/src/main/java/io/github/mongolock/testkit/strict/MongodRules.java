@@ -123,8 +123,8 @@ public final class MongodRules {
    *       can only be applied to the top-level document", for every query (parseExpr in
    *       src/mongo/db/matcher/expression_parser.cpp checks the level before the allowed features).
    *   <li>{@code $expr} at the top level or under $and/$or/$nor of an upsert's query: 224
-   *       QueryFeatureNotAllowed. The upsert parser removes kExpr from the allowed features
-   *       (kAllowAllSpecialFeatures & ~kExpr, so $where, $text, $jsonSchema stay allowed) and
+   *       QueryFeatureNotAllowed. The upsert parser removes kExpr from the allowed features ({@code
+   *       kAllowAllSpecialFeatures & ~kExpr}, so $where, $text, $jsonSchema stay allowed) and
    *       rewrites the parser's "$expr is not allowed in this context" into the message below
    *       (ParsedUpdate::parseQueryToCQ in src/mongo/db/ops/parsed_update.cpp in 4.4 to 7.x; the
    *       same in src/mongo/db/query/write_ops/parsed_update.cpp and canonical_update.cpp in 8.x).
