@@ -88,7 +88,8 @@ class HeartbeatCommandCountTest {
       assertEquals(LOCKS, keeper.heldCount(), "all leases still held");
       long alive =
           locks.countDocuments(
-              io.github.mongolock.internal.store.LockCommands.aliveLeases(keeper.sessionID)
+              io.github.mongolock.internal.store.LockCommands.aliveLeases(
+                      keeper.sessionID, List.of())
                   .filter());
       assertEquals(LOCKS, alive, "every lease unexpired by the server's clock");
 

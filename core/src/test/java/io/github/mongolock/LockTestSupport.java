@@ -1,5 +1,6 @@
 package io.github.mongolock;
 
+import com.mongodb.MongoSocketOpenException;
 import com.mongodb.MongoSocketReadException;
 import com.mongodb.ServerAddress;
 import com.mongodb.client.MongoCollection;
@@ -161,6 +162,9 @@ final class LockTestSupport {
     final MongoCollection<Document> collection;
     private final AtomicInteger repliesToLose = new AtomicInteger();
     final AtomicInteger lost = new AtomicInteger();
+    private volatile Runnable afterLoss = () -> {};
+    private final AtomicInteger writesToRefuse = new AtomicInteger();
+    final AtomicInteger refused = new AtomicInteger();
 
     LosingReplies(MongoCollection<Document> delegate) {
       this.collection = wrap(delegate);
@@ -176,19 +180,30 @@ final class LockTestSupport {
               MongoCollection.class.getClassLoader(),
               new Class<?>[] {MongoCollection.class},
               (proxy, method, args) -> {
+                String name = method.getName();
+                boolean write =
+                    name.equals("updateOne")
+                        || name.equals("deleteOne")
+                        || name.equals("updateMany")
+                        || name.equals("findOneAndUpdate");
+                if (write && writesToRefuse.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                  refused.incrementAndGet();
+                  throw new MongoSocketOpenException(
+                      "simulated: connection refused", new ServerAddress());
+                }
                 Object result;
                 try {
                   result = method.invoke(delegate, args);
                 } catch (InvocationTargetException e) {
                   throw e.getCause();
                 }
-                String name = method.getName();
                 if (name.startsWith("with") && result instanceof MongoCollection<?> derived) {
                   return wrap((MongoCollection<Document>) derived);
                 }
                 if ((name.equals("updateOne") || name.equals("deleteOne"))
                     && repliesToLose.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                   lost.incrementAndGet();
+                  afterLoss.run();
                   throw new MongoSocketReadException(
                       "simulated: connection dropped before the reply", new ServerAddress());
                 }
@@ -198,6 +213,19 @@ final class LockTestSupport {
 
     void loseNextReplies(int n) {
       repliesToLose.set(n);
+    }
+
+    /** Runs {@code action} after each lost reply, before the caller sees the error. */
+    void afterEachLoss(Runnable action) {
+      afterLoss = action;
+    }
+
+    /**
+     * The next {@code n} writes (updates, deletes, findAndModify, the heartbeat's updateMany
+     * included) fail before reaching MongoDB, as when connections are refused.
+     */
+    void refuseNextWrites(int n) {
+      writesToRefuse.set(n);
     }
   }
 }

@@ -186,9 +186,10 @@ final class AcquireLoop {
     try {
       LockEngine.uninterrupted(
           () -> otherModeHeld ? store.releaseKeepingEntry(mode) : store.release(mode));
-    } catch (MongoException ignored) {
-      // MongoDB is unreachable; the lock document still names this client, as it would after a
-      // crash, and its lease runs out
+    } catch (MongoException e) {
+      // MongoDB is unreachable; the lock document may still name this client, as after a crash:
+      // nothing renews that lease, so it runs out
+      store.lease().abandon(engine.lockID);
     }
   }
 

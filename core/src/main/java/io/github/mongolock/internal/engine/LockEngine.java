@@ -274,9 +274,10 @@ public final class LockEngine {
               store.cleanUpLost(mode, keepEntry);
               return null;
             });
-      } catch (RuntimeException ignored) {
-        // MongoDB unreachable (or the client closed): the entry has expired with its lease and
-        // whoever needs the lock evicts it
+      } catch (RuntimeException e) {
+        // MongoDB unreachable (or the client closed): the entry expires with its lease, which
+        // nothing renews, and whoever needs the lock evicts it
+        store.lease().abandon(lockID);
       }
       return List.of();
     }
@@ -317,6 +318,8 @@ public final class LockEngine {
           pauseBeforeRetry(tries);
           continue;
         }
+        // the document may still name this client: stop renewing it, so that it expires
+        store.lease().abandon(lockID);
         throw new LockFailure(
             LockFailure.Kind.RELEASE_FAILED,
             "error releasing lock " + lockID + ": " + e.getMessage(),

@@ -11,6 +11,7 @@ import io.github.mongolock.internal.store.LockDocument;
 import io.github.mongolock.internal.store.LockProtocol;
 import io.github.mongolock.internal.store.LockProtocol.Outcome;
 import java.util.Date;
+import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import org.bson.Document;
@@ -188,18 +189,28 @@ final class MutexStore {
         : EntryAfterRelease.DROP_WITH_LEASE;
   }
 
+  /** From the release that removes the most to the one that removes the least. */
+  private static final List<EntryAfterRelease> RELEASE_STEPS =
+      List.of(EntryAfterRelease.DROP_WITH_LEASE, EntryAfterRelease.DROP, EntryAfterRelease.KEEP);
+
   private Released release(ModeRule mode, EntryAfterRelease entryAfter, boolean onlyOwnEntry) {
     lease.released(lockID, holderKey(mode));
     boolean write = mode.isWrite();
     if (protocol.run(commands.releaseByDelete(write, onlyOwnEntry)) == Outcome.APPLIED) {
       return Released.RELEASED;
     }
-    Outcome outcome = protocol.run(commands.releaseByUpdate(write, entryAfter, onlyOwnEntry));
-    if (outcome == Outcome.NOT_APPLIED && entryAfter == EntryAfterRelease.DROP_WITH_LEASE) {
-      // another client of this session took the lock meanwhile: its lease must stay
-      outcome = protocol.run(commands.releaseByUpdate(write, EntryAfterRelease.DROP, onlyOwnEntry));
+    // Each step's filter is narrower than the next one's: DROP_WITH_LEASE needs no other entry of
+    // this session on the document, DROP that the document not name this client in the other
+    // mode, KEEP only that the client holds the mode. A release that does not match tries the next.
+    for (EntryAfterRelease step : RELEASE_STEPS) {
+      if (step.ordinal() < entryAfter.ordinal()) {
+        continue;
+      }
+      if (protocol.run(commands.releaseByUpdate(write, step, onlyOwnEntry)) == Outcome.APPLIED) {
+        return Released.RELEASED;
+      }
     }
-    return outcome == Outcome.APPLIED ? Released.RELEASED : Released.NOT_HELD;
+    return Released.NOT_HELD;
   }
 
   // ---------------------------------------------------------------------------------- fencing

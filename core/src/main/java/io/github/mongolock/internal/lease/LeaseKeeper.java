@@ -58,6 +58,7 @@ public final class LeaseKeeper {
   private ScheduledFuture<?> watchTask; // guarded by this
   private volatile MongoCollection<Document> collection;
   private final ConcurrentHashMap<String, Held> held = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Long> abandoned = new ConcurrentHashMap<>();
   private final AtomicInteger acquiresInFlight = new AtomicInteger();
   private final AtomicLong changes = new AtomicLong();
   private volatile boolean suspended;
@@ -159,6 +160,28 @@ public final class LeaseKeeper {
     }
   }
 
+  /**
+   * The document of lockID may still carry this session's entry although the hold is over: its
+   * release (or the undo of an acquire) could not be confirmed, or the lease was given up. Unless a
+   * holder of this process holds the lock again, renewals leave it alone for a lease time and a
+   * renewal interval, after which the server's clock has expired it for good.
+   */
+  public void abandon(String lockID) {
+    abandoned.put(lockID, System.nanoTime());
+  }
+
+  /** The abandoned locks no holder of this process holds, forgetting those long expired. */
+  private Set<String> abandonedNotHeld() {
+    if (abandoned.isEmpty()) {
+      return Set.of();
+    }
+    long now = System.nanoTime();
+    abandoned.entrySet().removeIf(e -> now - e.getValue() > leaseNanos + renewIntervalNanos);
+    Set<String> result = new HashSet<>(abandoned.keySet());
+    result.removeAll(held.keySet());
+    return result;
+  }
+
   /** A hold was released (or given up); idempotent. */
   public void released(String lockID, String holder) {
     held.computeIfPresent(
@@ -211,7 +234,8 @@ public final class LeaseKeeper {
       Map<String, Held> snapshot = new HashMap<>(held);
       long sent = System.nanoTime();
       MongoCollection<Document> via = collection;
-      LockCommand renewal = LockCommands.renewal(sessionID);
+      Set<String> abandonedNow = abandonedNotHeld();
+      LockCommand renewal = LockCommands.renewal(sessionID, abandonedNow);
       long renewed = via.updateMany(renewal.filter(), renewal.update()).getMatchedCount();
       if (quiet
           && acquiresInFlight.get() == 0
@@ -222,7 +246,7 @@ public final class LeaseKeeper {
       }
       // Holds changed meanwhile, or some lease was not renewed: find out which survived.
       Set<String> alive = new HashSet<>();
-      via.find(LockCommands.aliveLeases(sessionID).filter())
+      via.find(LockCommands.aliveLeases(sessionID, abandonedNow).filter())
           .projection(Projections.include(LockDocument.LOCK_ID))
           .forEach(d -> alive.add(String.valueOf(d.get(LockDocument.LOCK_ID))));
       for (Map.Entry<String, Held> e : snapshot.entrySet()) {
@@ -286,6 +310,7 @@ public final class LeaseKeeper {
         });
     if (removed[0]) {
       changes.incrementAndGet();
+      abandon(lockID); // given up here: a renewal must not extend it on the server
       registry.lossListener.leaseLost(this, lockID, reason);
     }
   }

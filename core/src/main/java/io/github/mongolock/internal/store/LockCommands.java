@@ -25,6 +25,7 @@ import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Updates;
 import io.github.mongolock.internal.store.LockCommand.Kind;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -59,10 +60,12 @@ import org.bson.conversions.Bson;
  * <p>The rules (see {@link LockDocument} for the fields):
  *
  * <ol>
- *   <li>Write acquire, upsert: no readers, writer empty or this client, no waiting mark or this
- *       client's. Clock-aware: the same with another writer's mark allowed once lapsed, or {@code
- *       expiresAt} passed. Sets writer, empties readers, clears the mark and the fence, makes this
- *       client the only lease entry and stamps its session's lease with {@code $currentDate}.
+ *   <li>Write acquire, upsert: no readers, and either this client is the writer already (a resend
+ *       of an acquire whose reply was lost, or the seed's re-entry) or the writer is empty with no
+ *       waiting mark but this client's. Clock-aware: the same with another writer's mark allowed
+ *       once lapsed, or {@code expiresAt} passed. Sets writer, empties readers, clears the mark and
+ *       the fence, makes this client the only lease entry and stamps its session's lease with
+ *       {@code $currentDate}.
  *   <li>Read acquire, upsert: writer empty or this client (downgrade), no {@code expiresAt} date,
  *       and (with writer preference) no other writer's mark unless this client already holds.
  *       Clock-aware: {@code expiresAt} not passed, another writer's lapsed mark allowed. Adds this
@@ -253,7 +256,12 @@ public final class LockCommands {
               command(
                   "write acquire",
                   Kind.UPDATE_ONE,
-                  Filters.and(lock(), noReaders(), writerEmptyOr(clientID), noMarkOrMine()),
+                  Filters.and(
+                      lock(),
+                      noReaders(),
+                      Filters.or(
+                          Filters.eq(WRITER, clientID),
+                          Filters.and(writerEmptyOr(), noMarkOrMine()))),
                   update,
                   true,
                   true),
@@ -263,7 +271,11 @@ public final class LockCommands {
                   Filters.and(
                       lock(),
                       Filters.or(
-                          Filters.and(noReaders(), writerEmptyOr(clientID), noOtherWaitingWriter()),
+                          Filters.and(
+                              noReaders(),
+                              Filters.or(
+                                  Filters.eq(WRITER, clientID),
+                                  Filters.and(writerEmptyOr(), noOtherWaitingWriter()))),
                           expired(EXPIRES_AT))),
                   update,
                   false,
@@ -440,12 +452,12 @@ public final class LockCommands {
 
   /** How a release treats this client's lease entry. */
   public enum EntryAfterRelease {
-    /** The client still holds the other mode: the entry stays. */
-    KEEP,
     /** The entry goes; the session's lease key too, where no other entry of the session is left. */
     DROP_WITH_LEASE,
     /** The entry goes; the lease key stays (another client of this session may hold the lock). */
-    DROP
+    DROP,
+    /** The client still holds the other mode: the entry stays. */
+    KEEP
   }
 
   /**
@@ -494,6 +506,9 @@ public final class LockCommands {
       pull.append(READERS, clientID);
     }
     if (entryAfter != EntryAfterRelease.KEEP) {
+      // never leave a holder without a lease: the entry goes only where the document does not
+      // name this client in the other mode (a hold this process gave up without knowing it held)
+      filter.add(write ? Filters.ne(READERS, clientID) : Filters.ne(WRITER, clientID));
       pull.append(HOLDERS, entry);
     }
     if (entryAfter == EntryAfterRelease.DROP_WITH_LEASE) {
@@ -578,27 +593,42 @@ public final class LockCommands {
   }
 
   /**
-   * The heartbeat: re-stamps every lease of {@code session} that has not yet expired by the
-   * server's clock, so an expired lease is never revived.
+   * The heartbeat: re-stamps the leases of {@code session} that have not yet expired by the
+   * server's clock, so an expired lease is never revived, except on the {@code abandoned} locks.
    */
-  public static LockCommand renewal(String session) {
+  public static LockCommand renewal(String session, Collection<String> abandoned) {
     return command(
         "renew leases",
         Kind.UPDATE_MANY,
-        aliveLeasesFilter(session),
+        aliveLeasesFilter(session, abandoned),
         Updates.currentDate(leaseAtPath(session)),
         false,
         true);
   }
 
   /** The documents on which {@code session}'s lease is alive (the heartbeat's check). */
-  public static LockCommand aliveLeases(String session) {
+  public static LockCommand aliveLeases(String session, Collection<String> abandoned) {
     return command(
-        "alive leases", Kind.FIND, aliveLeasesFilter(session), new Document(), false, true);
+        "alive leases",
+        Kind.FIND,
+        aliveLeasesFilter(session, abandoned),
+        new Document(),
+        false,
+        true);
   }
 
-  private static Bson aliveLeasesFilter(String session) {
-    return Filters.and(Filters.eq(HOLDER_SESSION_PATH, session), leaseAlive(session));
+  /**
+   * The session's live leases, but for the {@code abandoned} locks: those whose release this
+   * process could not confirm (MongoDB unreachable) or whose lease it gave up, and which no holder
+   * of the process holds. They are no longer renewed, so they expire within one lease time whatever
+   * else the process holds. The list is empty but after faults, so the usual renewal is the plain
+   * filter.
+   */
+  private static Bson aliveLeasesFilter(String session, Collection<String> abandoned) {
+    Bson alive = Filters.and(Filters.eq(HOLDER_SESSION_PATH, session), leaseAlive(session));
+    return abandoned.isEmpty()
+        ? alive
+        : Filters.and(Filters.nin(LOCK_ID, new ArrayList<>(abandoned)), alive);
   }
 
   // ---------------------------------------------------------------------------- rendering

@@ -45,8 +45,8 @@ class LockCommandsTest {
     list.add(c.overrideWriter("old", false));
     list.add(c.sweepOrphanLeases(Set.of("X")));
     list.add(c.read());
-    list.add(LockCommands.renewal("S"));
-    list.add(LockCommands.aliveLeases("S"));
+    list.add(LockCommands.renewal("S", List.of("L")));
+    list.add(LockCommands.aliveLeases("S", List.of("L")));
     return list;
   }
 
@@ -104,8 +104,8 @@ class LockCommandsTest {
         BsonDocument.parse(
             "{$and: [{lockID: 'L'},"
                 + " {$or: [{readers: {$size: 0}}, {readers: null}]},"
-                + " {$or: [{writer: null}, {writer: ''}, {writer: 'C'}]},"
-                + " {$or: [{writerWaiting: {$exists: false}}, {'writerWaiting.client': 'C'}]}]}"),
+                + " {$or: [{writer: 'C'}, {$and: [{$or: [{writer: null}, {writer: ''}]},"
+                + "  {$or: [{writerWaiting: {$exists: false}}, {'writerWaiting.client': 'C'}]}]}]}]}"),
         c.filter());
     assertEquals(
         BsonDocument.parse(
@@ -126,10 +126,10 @@ class LockCommandsTest {
         BsonDocument.parse(
             "{$and: [{lockID: 'L'}, {$or: ["
                 + " {$and: [{$or: [{readers: {$size: 0}}, {readers: null}]},"
-                + "  {$or: [{writer: null}, {writer: ''}, {writer: 'C'}]},"
+                + "  {$or: [{writer: 'C'}, {$and: [{$or: [{writer: null}, {writer: ''}]},"
                 + "  {$or: [{writerWaiting: {$exists: false}}, {'writerWaiting.client': 'C'},"
                 + "   {$expr: {$lt: [{$add: ['$writerWaiting.at', '$writerWaiting.ttlMs']},"
-                + " '$$NOW']}}]}]},"
+                + " '$$NOW']}}]}]}]}]},"
                 + " {$and: [{expiresAt: {$type: 'date'}},"
                 + "  {$expr: {$lt: ['$expiresAt', '$$NOW']}}]}]}]}"),
         c.filter());
@@ -168,7 +168,7 @@ class LockCommandsTest {
     LockCommand c = commands.releaseByUpdate(false, EntryAfterRelease.DROP_WITH_LEASE, false);
     assertEquals(
         BsonDocument.parse(
-            "{$and: [{lockID: 'L'}, {readers: 'C'},"
+            "{$and: [{lockID: 'L'}, {readers: 'C'}, {writer: {$ne: 'C'}},"
                 + " {holders: {$not: {$elemMatch: {$and: [{s: 'S'}, {c: {$ne: 'C'}}]}}}}]}"),
         c.filter());
     assertEquals(

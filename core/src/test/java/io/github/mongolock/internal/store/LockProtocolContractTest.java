@@ -276,6 +276,24 @@ class LockProtocolContractTest {
             "{_id: 'L', lockID: 'L', writer: '', readers: ['C'], holders: [{c: 'C', s: 'S'}]}"));
     t.add(
         new Case(
+            "a read release keeps the entry of a client the document names as writer",
+            doc("_id: 'L', writer: 'C', readers: ['C'], holders: [{c: 'C', s: 'S'}]")
+                .append("leases", new Document("S", lease(future()))),
+            run(C.releaseByUpdate(false, EntryAfterRelease.DROP, false)),
+            Outcome.NOT_APPLIED,
+            "{_id: 'L', lockID: 'L', writer: 'C', readers: ['C'], holders: [{c: 'C', s: 'S'}],"
+                + " leases: {S: {at: '<date>', ms: 30000}}}"));
+    t.add(
+        new Case(
+            "a client the document names as writer re-acquires whatever mark waits (a resend)",
+            doc("_id: 'L', writer: 'C', readers: [], holders: [{c: 'C', s: 'S'}]")
+                .append("writerWaiting", mark("O", future(), 2_000)),
+            run(C.writeAcquire().upsert()),
+            Outcome.APPLIED,
+            "{_id: 'L', lockID: 'L', writer: 'C', readers: [], holders: [{c: 'C', s: 'S'}],"
+                + " leases: {S: {ms: 30000, at: '<date>'}}}"));
+    t.add(
+        new Case(
             "a lost hold's clean-up leaves a successor alone",
             doc("_id: 'L', writer: 'C', readers: [], holders: [{c: 'C', s: 'OTHER'}]"),
             run(C.releaseByUpdate(true, EntryAfterRelease.DROP, true)),
