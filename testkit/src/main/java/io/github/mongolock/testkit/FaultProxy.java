@@ -39,8 +39,8 @@ import org.bson.RawBsonDocument;
  * (little-endian int32), then requestID, responseTo and opCode, and the proxy reads each message
  * whole before forwarding it. A test gives the driver {@link #uri()}, a direct connection to the
  * proxy, so that the driver does not discover (and bypass the proxy to reach) the hosts the server
- * reports. The proxy reads plain wire messages only: TLS and wire compression must be off (they are
- * by default).
+ * reports. The proxy reads plain wire messages: TLS must be off, and with wire compression on (both
+ * are off by default) {@link #dropNextReplies(int)} cannot see command names and drops nothing.
  *
  * <p>Every fault is bounded: a black hole and a refusal period end by themselves after at most
  * {@link #MAX_FAULT}, a delay holds each message at most that long, and dropped replies are
@@ -356,7 +356,8 @@ public final class FaultProxy implements AutoCloseable {
 
   /**
    * Closes every connection and the listener, ends every fault and stops the proxy's threads,
-   * waiting a few seconds for them to end. Idempotent.
+   * waiting a few seconds for them to end. Idempotent; the fault methods throw {@link
+   * IllegalStateException} afterwards.
    */
   @Override
   public void close() {
