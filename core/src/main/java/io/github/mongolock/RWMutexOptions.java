@@ -42,6 +42,13 @@ import java.util.Objects;
  *       A holder whose process dies (or pauses) longer than this may be evicted by another
  *       client; the holder is told by {@link LockLostListener} and {@link
  *       LockLostException}.</td></tr>
+ *   <tr><td>{@code commandTimeout}</td><td>5 s</td><td>the longest one MongoDB command of the lock
+ *       may take (the driver's client-side operation timeout), where no shorter bound applies: a
+ *       timed wait bounds each of its commands by what is left of it, a renewal by {@code
+ *       renewInterval}; an unlock, with its retries, takes at most this long. A command that runs
+ *       out may still have been applied: an acquire then undoes what it may have taken (in the
+ *       background once the wait is over), an unlock that fails stops renewing the lock so that
+ *       it expires, and retries the release in the background.</td></tr>
  *   <tr><td>{@code renewInterval}</td><td>leaseTime / 3</td><td>how often the process's one
  *       heartbeat thread renews all leases it holds in a lock collection (one command per
  *       interval, however many locks are held). Must be shorter than {@code leaseTime}.</td></tr>
@@ -64,6 +71,7 @@ public final class RWMutexOptions {
   private final boolean ensureIndex;
   private final Duration leaseTime;
   private final Duration renewInterval;
+  private final Duration commandTimeout;
   private final WriteConcern writeConcern;
   private final ReadConcern readConcern;
   private final boolean changeStreams;
@@ -88,6 +96,8 @@ public final class RWMutexOptions {
     }
     this.leaseTime = b.leaseTime;
     this.renewInterval = interval;
+    requirePositive(b.commandTimeout, "commandTimeout");
+    this.commandTimeout = b.commandTimeout;
     this.writeConcern = b.writeConcern;
     this.readConcern = b.readConcern;
     this.sleepTime = b.sleepTime;
@@ -114,8 +124,19 @@ public final class RWMutexOptions {
   }
 
   /** A builder that starts from these settings. */
-  /** What the engine needs of these options. */
+  private volatile EngineSettings engineSettings;
+
+  /** What the engine needs of these options (made once: the options are immutable). */
   EngineSettings engineSettings() {
+    EngineSettings e = engineSettings;
+    if (e == null) {
+      e = newEngineSettings();
+      engineSettings = e;
+    }
+    return e;
+  }
+
+  private EngineSettings newEngineSettings() {
     return new EngineSettings(
         sleepTime,
         minSleepTime,
@@ -125,6 +146,7 @@ public final class RWMutexOptions {
         ensureIndex,
         leaseTime,
         renewInterval,
+        commandTimeout,
         writeConcern,
         readConcern,
         changeStreams);
@@ -141,6 +163,7 @@ public final class RWMutexOptions {
     b.leaseTime = leaseTime;
     // a derived interval stays derived, so that a new leaseTime gets its own
     b.renewInterval = renewInterval.equals(leaseTime.dividedBy(3)) ? null : renewInterval;
+    b.commandTimeout = commandTimeout;
     b.writeConcern = writeConcern;
     b.readConcern = readConcern;
     b.changeStreams = changeStreams;
@@ -180,6 +203,11 @@ public final class RWMutexOptions {
     return renewInterval;
   }
 
+  /** The longest one MongoDB command may take where no shorter bound applies (default 5 s). */
+  public Duration commandTimeout() {
+    return commandTimeout;
+  }
+
   public WriteConcern writeConcern() {
     return writeConcern;
   }
@@ -210,6 +238,8 @@ public final class RWMutexOptions {
         + leaseTime
         + ", renewInterval="
         + renewInterval
+        + ", commandTimeout="
+        + commandTimeout
         + ", writeConcern="
         + writeConcern
         + ", readConcern="
@@ -229,6 +259,7 @@ public final class RWMutexOptions {
     private boolean ensureIndex = true;
     private Duration leaseTime = Duration.ofSeconds(30);
     private Duration renewInterval;
+    private Duration commandTimeout = Duration.ofSeconds(5);
     private WriteConcern writeConcern = WriteConcern.MAJORITY;
     private ReadConcern readConcern = ReadConcern.MAJORITY;
     private boolean changeStreams = false;
@@ -273,6 +304,15 @@ public final class RWMutexOptions {
     /** How long a lease lasts without renewal (default 30 s). */
     public Builder leaseTime(Duration leaseTime) {
       this.leaseTime = leaseTime;
+      return this;
+    }
+
+    /**
+     * The longest one MongoDB command may take where no shorter bound applies (default 5 s): single
+     * attempts, waits for ever, unlocks (with their retries), fencing tokens, the seed's override.
+     */
+    public Builder commandTimeout(Duration commandTimeout) {
+      this.commandTimeout = commandTimeout;
       return this;
     }
 
@@ -326,6 +366,7 @@ public final class RWMutexOptions {
         && ensureIndex == other.ensureIndex
         && leaseTime.equals(other.leaseTime)
         && renewInterval.equals(other.renewInterval)
+        && commandTimeout.equals(other.commandTimeout)
         && writeConcern.equals(other.writeConcern)
         && readConcern.equals(other.readConcern)
         && changeStreams == other.changeStreams;
@@ -342,6 +383,7 @@ public final class RWMutexOptions {
         ensureIndex,
         leaseTime,
         renewInterval,
+        commandTimeout,
         writeConcern,
         readConcern,
         changeStreams);

@@ -31,6 +31,10 @@ import java.util.concurrent.TimeUnit;
 final class AcquireLoop {
 
   static final int ATTEMPTS_ON_LOST_REPLY = 3;
+
+  /** The shortest timeout a command is sent with. */
+  private static final long MIN_COMMAND_MILLIS = 10;
+
   private static final long EVICTION_CHECK_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
   private final LockEngine engine;
@@ -43,6 +47,12 @@ final class AcquireLoop {
 
   /** The site's release count when this thread became its poller. */
   private long releasesAtTurn;
+
+  /**
+   * Set when a command whose outcome is unknown ended a timed wait: what it may have taken is
+   * undone in the background, so that the caller returns at its bound.
+   */
+  boolean undoInBackground;
 
   AcquireLoop(LockEngine engine, LockSite site, ModeRule mode, boolean otherModeHeld, Wait wait) {
     this.engine = engine;
@@ -64,6 +74,9 @@ final class AcquireLoop {
       } catch (MongoInterruptedException e) {
         throw engine.interrupted();
       } catch (MongoException e) {
+        if (LockProtocol.outcomeUnknown(e)) {
+          undoPossibleAcquire(); // a read takeover may have been applied
+        }
         throw engine.acquireFailed(e);
       }
     }
@@ -114,7 +127,7 @@ final class AcquireLoop {
         long now = System.nanoTime();
         Suggestion suggestion = eviction.runIfDue(now);
         if (suggestion == Suggestion.TAKE_OVER && mode.takesOverExpired()) {
-          if (store.tryTakeOverExpiredForRead()) {
+          if (store.tryTakeOverExpiredForRead(commandMillis())) {
             acquired = true;
             return true;
           }
@@ -139,6 +152,14 @@ final class AcquireLoop {
       undoPossibleAcquire();
       throw engine.interrupted();
     } catch (MongoException e) {
+      // a chore failed; a read takeover among them may have been applied
+      if (LockProtocol.outcomeUnknown(e)) {
+        if (deadlinePassed()) {
+          undoInBackground = true;
+          return false;
+        }
+        undoPossibleAcquire();
+      }
       throw engine.acquireFailed(e);
     } finally {
       if (watching != null) {
@@ -157,25 +178,58 @@ final class AcquireLoop {
     }
   }
 
-  /** One attempt, sent again when the reply may have been lost. */
+  /**
+   * One attempt, sent again when the reply may have been lost; each command bounded by {@link
+   * #commandMillis()}. When the wait is over with the outcome unknown, the attempt reports "not
+   * granted" and leaves the undo to the background.
+   */
   private boolean attempt(boolean judgeClock) {
     for (int tries = 1; ; tries++) {
       try {
-        return store.tryAcquire(mode, judgeClock);
+        return store.tryAcquire(mode, judgeClock, commandMillis());
       } catch (MongoInterruptedException e) {
         undoPossibleAcquire();
         throw engine.interrupted();
       } catch (MongoException e) {
-        if (LockProtocol.outcomeUnknown(e) && tries < ATTEMPTS_ON_LOST_REPLY) {
+        if (!LockProtocol.outcomeUnknown(e)) {
+          throw engine.acquireFailed(e);
+        }
+        if (deadlinePassed()) {
+          undoInBackground = true;
+          return false;
+        }
+        if (tries < ATTEMPTS_ON_LOST_REPLY) {
           LockEngine.pauseBeforeRetry(tries);
           continue;
         }
-        if (LockProtocol.outcomeUnknown(e)) {
-          undoPossibleAcquire();
-        }
+        undoPossibleAcquire();
         throw engine.acquireFailed(e);
       }
     }
+  }
+
+  /**
+   * The bound of the next command: what is left of a timed wait, at most {@code commandTimeout}
+   * (which alone bounds single attempts and waits for ever); at least 1 ms.
+   */
+  private long commandMillis() {
+    long command = store.commandMillis();
+    long left = wait.remainingNanos();
+    if (wait.isOnce() || left == Long.MAX_VALUE) {
+      return command;
+    }
+    return Math.max(MIN_COMMAND_MILLIS, Math.min(command, TimeUnit.NANOSECONDS.toMillis(left)));
+  }
+
+  /**
+   * A timed wait with too little left for a round trip: the driver refuses to send a command whose
+   * timeout is below the server's round-trip time, so what is left counts as over.
+   */
+  private boolean deadlinePassed() {
+    long left = wait.remainingNanos();
+    return !wait.isOnce()
+        && left != Long.MAX_VALUE
+        && left < TimeUnit.MILLISECONDS.toNanos(MIN_COMMAND_MILLIS);
   }
 
   /**
@@ -184,8 +238,9 @@ final class AcquireLoop {
    */
   private void undoPossibleAcquire() {
     try {
+      long ms = store.commandMillis();
       LockEngine.uninterrupted(
-          () -> otherModeHeld ? store.releaseKeepingEntry(mode) : store.release(mode));
+          () -> otherModeHeld ? store.releaseKeepingEntry(mode, ms) : store.release(mode, ms));
     } catch (MongoException e) {
       // MongoDB is unreachable; the lock document may still name this client, as after a crash:
       // nothing renews that lease, so it runs out
@@ -270,7 +325,8 @@ final class AcquireLoop {
     }
 
     Suggestion run() {
-      LockDocument doc = store.read();
+      long ms = commandMillis();
+      LockDocument doc = store.read(ms);
       if (watching != null) {
         watching.documentRead(doc);
       }
@@ -278,9 +334,9 @@ final class AcquireLoop {
         return Suggestion.NOTHING;
       }
       Set<String> expired = observer.expired(doc);
-      boolean evicted = !expired.isEmpty() && store.evictExpired(doc, expired);
+      boolean evicted = !expired.isEmpty() && store.evictExpired(doc, expired, ms);
       if (!evicted && !doc.orphanLeases().isEmpty()) {
-        store.sweepOrphanLeases(doc);
+        store.sweepOrphanLeases(doc, ms);
       }
       if (doc.expiresAt() != null) {
         return Suggestion.TAKE_OVER;
@@ -304,7 +360,7 @@ final class AcquireLoop {
     void refreshIfDue(long now) {
       if (!marked || now - last >= everyNanos) {
         marked = true; // before the call: an interrupted call may still have set the mark
-        store.markWriterWaiting();
+        store.markWriterWaiting(commandMillis());
         last = now;
       }
     }
@@ -316,7 +372,7 @@ final class AcquireLoop {
       try {
         LockEngine.uninterrupted(
             () -> {
-              store.clearWriterWaiting();
+              store.clearWriterWaiting(store.commandMillis());
               return null;
             });
       } catch (MongoException ignored) {

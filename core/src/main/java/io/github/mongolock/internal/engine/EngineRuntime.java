@@ -7,6 +7,10 @@ import io.github.mongolock.internal.store.IndexSetup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 
 /**
@@ -22,6 +26,7 @@ public final class EngineRuntime implements AutoCloseable {
   private final ConcurrentHashMap<String, ChangeWatch> watches = new ConcurrentHashMap<>();
   private final IndexSetup indexes = new IndexSetup();
   private final LeaseRegistry leases;
+  private final ScheduledExecutorService cleanup;
   private volatile boolean closed;
 
   /**
@@ -29,6 +34,62 @@ public final class EngineRuntime implements AutoCloseable {
    */
   public EngineRuntime(String name) {
     this.leases = new LeaseRegistry(name, this::leaseLost);
+    this.cleanup =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "mongo-lock-cleanup" + name);
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * Cleans up, in the background, a client's hold of {@code mode} whose MongoDB state is unknown:
+   * the undo of an acquire that ran out of time, or a release that failed. {@code holds} is busy
+   * (the caller made it so) until the clean-up ends, so the client's threads do not acquire
+   * meanwhile. Tried every half second (each try bounded by {@code commandTimeout}) for a lease
+   * time at most: by then the lease, which nothing renews, has expired anyway.
+   */
+  void cleanUpInBackground(
+      LockSite site, LocalHolds holds, MutexStore store, ModeRule mode, boolean keepEntry) {
+    enter(site.key, site.lockID); // keeps the site registered until the clean-up ends
+    store.lease().abandon(site.lockID);
+    long giveUpAt = System.nanoTime() + store.leaseTime().toNanos();
+    Runnable finish =
+        () -> {
+          site.mutex.lock();
+          try {
+            holds.cleanUpFinished();
+            site.forgetIfIdle(holds.clientID);
+            site.changed.signalAll();
+          } finally {
+            site.mutex.unlock();
+          }
+          leave(site);
+        };
+    Runnable[] attempt = new Runnable[1];
+    attempt[0] =
+        () -> {
+          try {
+            store.cleanUpLost(mode, keepEntry, store.commandMillis());
+            finish.run();
+          } catch (RuntimeException e) {
+            if (closed || System.nanoTime() >= giveUpAt) {
+              finish.run();
+            } else {
+              schedule(attempt[0], finish);
+            }
+          }
+        };
+    schedule(attempt[0], finish);
+  }
+
+  private void schedule(Runnable attempt, Runnable finish) {
+    try {
+      cleanup.schedule(attempt, 500, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closedMeanwhile) {
+      finish.run();
+    }
   }
 
   LeaseRegistry leases() {
@@ -197,7 +258,8 @@ public final class EngineRuntime implements AutoCloseable {
       for (ModeRule mode : h.modes()) {
         try {
           // the write goes first and keeps the entry while the same client still reads
-          h.store().cleanUpLost(mode, mode.isWrite() && h.modes().size() > 1);
+          h.store()
+              .cleanUpLost(mode, mode.isWrite() && h.modes().size() > 1, h.store().commandMillis());
         } catch (RuntimeException e) {
           // MongoDB unreachable or the client closed: the lease runs out by itself
         }
@@ -205,5 +267,6 @@ public final class EngineRuntime implements AutoCloseable {
     }
     watches.values().forEach(ChangeWatch::close);
     leases.close();
+    cleanup.shutdownNow();
   }
 }

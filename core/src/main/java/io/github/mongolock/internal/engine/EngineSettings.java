@@ -9,6 +9,7 @@ import java.time.Instant;
  * What the engine needs of a mutex's options (the API's {@code RWMutexOptions}, validated there).
  *
  * @param expiresAt the seed's absolute expiry, or null
+ * @param commandTimeout the longest one command may take where no shorter bound applies
  */
 public record EngineSettings(
     Duration sleepTime,
@@ -19,6 +20,7 @@ public record EngineSettings(
     boolean ensureIndex,
     Duration leaseTime,
     Duration renewInterval,
+    Duration commandTimeout,
     WriteConcern writeConcern,
     ReadConcern readConcern,
     boolean changeStreams) {}

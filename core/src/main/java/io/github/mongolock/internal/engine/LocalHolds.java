@@ -225,6 +225,21 @@ public final class LocalHolds {
     forgetLossIfNothingHeld();
   }
 
+  // ------------------------------------------------------------------------------ clean-up
+
+  /**
+   * A clean-up of this client's MongoDB state runs in the background (the undo of an acquire whose
+   * outcome is unknown, or the retry of a failed release): the client is busy until it ends, so
+   * that no thread of the client acquires meanwhile and has its new hold undone.
+   */
+  void busyWithCleanUp() {
+    busy = true;
+  }
+
+  void cleanUpFinished() {
+    busy = false;
+  }
+
   // ------------------------------------------------------------------------------ leases
 
   /**

@@ -157,9 +157,11 @@ public final class LockEngine {
       LockSite site, LocalHolds holds, ModeRule mode, Thread me, boolean otherModeHeld, Wait wait) {
     boolean acquired = false;
     List<Runnable> notices = List.of();
+    AcquireLoop loop = new AcquireLoop(this, site, mode, otherModeHeld, wait);
     try {
-      acquired = new AcquireLoop(this, site, mode, otherModeHeld, wait).run();
+      acquired = loop.run();
     } finally {
+      boolean undo = !acquired && loop.undoInBackground;
       site.mutex.lock();
       try {
         mode.acquired(holds, me, acquired);
@@ -167,12 +169,17 @@ public final class LockEngine {
           if (holds.granted(store.lease(), listeners, store)) {
             notices = markLost(holds, "its lease expired while it was being acquired");
           }
+        } else if (undo) {
+          holds.busyWithCleanUp();
         } else {
           site.forgetIfIdle(clientID);
         }
         site.changed.signalAll();
       } finally {
         site.mutex.unlock();
+      }
+      if (undo) {
+        runtime.cleanUpInBackground(site, holds, store, mode, otherModeHeld);
       }
       notices.forEach(Runnable::run);
     }
@@ -240,17 +247,28 @@ public final class LockEngine {
   private void releaseLastHold(
       LockSite site, LocalHolds holds, ModeRule mode, boolean wasLost, boolean keepEntry) {
     List<Runnable> notices = List.of();
+    boolean failed = false;
     try {
       notices = releaseInMongo(site, holds, mode, wasLost, keepEntry);
+    } catch (LockFailure f) {
+      failed = f.kind() == LockFailure.Kind.RELEASE_FAILED;
+      throw f;
     } finally {
       if (holds != null) {
         site.mutex.lock();
         try {
           mode.released(holds);
-          site.forgetIfIdle(clientID);
+          if (failed) {
+            holds.busyWithCleanUp(); // released locally; MongoDB is retried in the background
+          } else {
+            site.forgetIfIdle(clientID);
+          }
           site.wakePoller();
         } finally {
           site.mutex.unlock();
+        }
+        if (failed) {
+          runtime.cleanUpInBackground(site, holds, store, mode, keepEntry);
         }
       }
       notices.forEach(Runnable::run);
@@ -269,11 +287,7 @@ public final class LockEngine {
       LockSite site, LocalHolds holds, ModeRule mode, boolean wasLost, boolean keepEntry) {
     if (wasLost) {
       try {
-        uninterrupted(
-            () -> {
-              store.cleanUpLost(mode, keepEntry);
-              return null;
-            });
+        uninterrupted(() -> store.cleanUpLost(mode, keepEntry, store.commandMillis()));
       } catch (RuntimeException e) {
         // MongoDB unreachable (or the client closed): the entry expires with its lease, which
         // nothing renews, and whoever needs the lock evicts it
@@ -282,10 +296,17 @@ public final class LockEngine {
       return List.of();
     }
     boolean replyLost = false;
+    Wait deadline = Wait.upTo(settings.commandTimeout()); // the whole unlock, retries included
     for (int tries = 1; ; tries++) {
+      // the first try with exactly commandTimeout (the protocol reuses that bounded collection)
+      long ms =
+          tries == 1
+              ? store.commandMillis()
+              : Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos()));
       try {
         MutexStore.Released released =
-            uninterrupted(() -> keepEntry ? store.releaseKeepingEntry(mode) : store.release(mode));
+            uninterrupted(
+                () -> keepEntry ? store.releaseKeepingEntry(mode, ms) : store.release(mode, ms));
         if (released == MutexStore.Released.NOT_HELD && !replyLost) {
           if (holds == null) {
             throw new LockFailure(
@@ -313,7 +334,9 @@ public final class LockEngine {
         // NOT_HELD after a lost reply: the lost attempt did release it.
         return List.of();
       } catch (MongoException e) {
-        if (LockProtocol.outcomeUnknown(e) && tries < AcquireLoop.ATTEMPTS_ON_LOST_REPLY) {
+        if (LockProtocol.outcomeUnknown(e)
+            && tries < AcquireLoop.ATTEMPTS_ON_LOST_REPLY
+            && !deadline.isOver()) {
           replyLost = true;
           pauseBeforeRetry(tries);
           continue;
@@ -448,7 +471,7 @@ public final class LockEngine {
 
   /** The stored document, or null. */
   public LockDocument read() {
-    return store.read();
+    return store.read(store.commandMillis());
   }
 
   /** The keeper of this mutex's leases (for tests and the API's test hooks). */

@@ -10,6 +10,7 @@ import io.github.mongolock.internal.store.LockCommands.EntryAfterRelease;
 import io.github.mongolock.internal.store.LockDocument;
 import io.github.mongolock.internal.store.LockProtocol;
 import io.github.mongolock.internal.store.LockProtocol.Outcome;
+import java.time.Duration;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
@@ -52,7 +53,12 @@ final class MutexStore {
     this.lease =
         runtime
             .leases()
-            .keeper(protocol.collection(), options.leaseTime(), options.renewInterval());
+            .keeper(
+                protocol.collection(),
+                options.leaseTime(),
+                options.renewInterval(),
+                options.writeConcern(),
+                options.readConcern());
     this.commands =
         new LockCommands(
             lockID,
@@ -73,13 +79,22 @@ final class MutexStore {
     return protocol.collection();
   }
 
+  Duration leaseTime() {
+    return options.leaseTime();
+  }
+
+  /** {@code commandTimeout} in milliseconds: the bound of commands no wait bounds. */
+  long commandMillis() {
+    return options.commandTimeout().toMillis();
+  }
+
   /** Creates the indexes on first use of the collection, unless the options turn that off. */
   void ensureIndex() {
     if (!options.ensureIndex()) {
       return;
     }
     try {
-      indexes.ensure(protocol.collection());
+      indexes.ensure(protocol.bounded(commandMillis()));
     } catch (IndexSetup.SetupException e) {
       throw new LockFailure(
           LockFailure.Kind.ACQUIRE_FAILED,
@@ -97,9 +112,9 @@ final class MutexStore {
    * first of a wait, or a chore that saw a clock-dependent condition) also the clock-aware update
    * when the upsert met a document it does not match. True when this client now holds the mode.
    */
-  boolean tryAcquire(ModeRule mode, boolean judgeClock) {
+  boolean tryAcquire(ModeRule mode, boolean judgeClock, long ms) {
     LockCommands.Acquire acquire = mode.commands(commands);
-    return leased(mode, () -> protocol.acquire(acquire, judgeClock));
+    return leased(mode, () -> protocol.acquire(acquire, judgeClock, ms));
   }
 
   /** Runs an acquire and records the lease with the heartbeat when it was granted. */
@@ -122,12 +137,12 @@ final class MutexStore {
    * Takes over a lock whose expiresAt has passed, as its only reader, then removes the lease keys
    * of the holders it replaced.
    */
-  boolean tryTakeOverExpiredForRead() {
+  boolean tryTakeOverExpiredForRead(long ms) {
     boolean taken =
-        leased(ModeRule.READ, () -> protocol.run(commands.readTakeover()) == Outcome.APPLIED);
+        leased(ModeRule.READ, () -> protocol.run(commands.readTakeover(), ms) == Outcome.APPLIED);
     if (taken) {
       try {
-        sweepOrphanLeases(read());
+        sweepOrphanLeases(read(ms), ms);
       } catch (MongoException e) {
         // the hold is granted; the keys are swept by a later waiter or go with the document
       }
@@ -139,47 +154,47 @@ final class MutexStore {
    * Evicts the holders whose leases, as read in {@code observed}, belong only to {@code
    * expiredSessions}; the server's clock decides. True when the document changed.
    */
-  boolean evictExpired(LockDocument observed, Set<String> expiredSessions) {
+  boolean evictExpired(LockDocument observed, Set<String> expiredSessions, long ms) {
     LockCommand evict = commands.evict(observed, expiredSessions);
-    return evict != null && protocol.run(evict) == Outcome.APPLIED;
+    return evict != null && protocol.run(evict, ms) == Outcome.APPLIED;
   }
 
   /** Removes lease keys of {@code observed} that no entry names (null: nothing to do). */
-  void sweepOrphanLeases(LockDocument observed) {
+  void sweepOrphanLeases(LockDocument observed, long ms) {
     LockCommand sweep =
         observed == null ? null : commands.sweepOrphanLeases(observed.orphanLeases());
     if (sweep != null) {
-      protocol.run(sweep);
+      protocol.run(sweep, ms);
     }
   }
 
   /** Marks that this client waits for the write lock; lapses after writerWaitingTtl. */
-  void markWriterWaiting() {
-    protocol.run(commands.markWriterWaiting());
+  void markWriterWaiting(long ms) {
+    protocol.run(commands.markWriterWaiting(), ms);
   }
 
-  void clearWriterWaiting() {
-    protocol.run(commands.clearWriterWaiting());
+  void clearWriterWaiting(long ms) {
+    protocol.run(commands.clearWriterWaiting(), ms);
   }
 
   // ---------------------------------------------------------------------------------- release
 
   /** Releases {@code mode}; the client holds nothing else, so its entry (and lease) go. */
-  Released release(ModeRule mode) {
-    return release(mode, dropEntry(), false);
+  Released release(ModeRule mode, long ms) {
+    return release(mode, dropEntry(), false, ms);
   }
 
   /** Releases {@code mode} while the client still holds the other one: its entry stays. */
-  Released releaseKeepingEntry(ModeRule mode) {
-    return release(mode, EntryAfterRelease.KEEP, false);
+  Released releaseKeepingEntry(ModeRule mode, long ms) {
+    return release(mode, EntryAfterRelease.KEEP, false, ms);
   }
 
   /**
    * Cleans up a lost hold of {@code mode}: only where this process's entry for the client is still
    * on the document, so a successor's hold is never released.
    */
-  void cleanUpLost(ModeRule mode, boolean otherModeHeld) {
-    release(mode, otherModeHeld ? EntryAfterRelease.KEEP : dropEntry(), true);
+  Released cleanUpLost(ModeRule mode, boolean otherModeHeld, long ms) {
+    return release(mode, otherModeHeld ? EntryAfterRelease.KEEP : dropEntry(), true, ms);
   }
 
   /** The lease key goes with the entry unless another client of this process holds the lock. */
@@ -193,10 +208,11 @@ final class MutexStore {
   private static final List<EntryAfterRelease> RELEASE_STEPS =
       List.of(EntryAfterRelease.DROP_WITH_LEASE, EntryAfterRelease.DROP, EntryAfterRelease.KEEP);
 
-  private Released release(ModeRule mode, EntryAfterRelease entryAfter, boolean onlyOwnEntry) {
+  private Released release(
+      ModeRule mode, EntryAfterRelease entryAfter, boolean onlyOwnEntry, long ms) {
     lease.released(lockID, holderKey(mode));
     boolean write = mode.isWrite();
-    if (protocol.run(commands.releaseByDelete(write, onlyOwnEntry)) == Outcome.APPLIED) {
+    if (protocol.run(commands.releaseByDelete(write, onlyOwnEntry), ms) == Outcome.APPLIED) {
       return Released.RELEASED;
     }
     // Each step's filter is narrower than the next one's: DROP_WITH_LEASE needs no other entry of
@@ -206,7 +222,8 @@ final class MutexStore {
       if (step.ordinal() < entryAfter.ordinal()) {
         continue;
       }
-      if (protocol.run(commands.releaseByUpdate(write, step, onlyOwnEntry)) == Outcome.APPLIED) {
+      if (protocol.run(commands.releaseByUpdate(write, step, onlyOwnEntry), ms)
+          == Outcome.APPLIED) {
         return Released.RELEASED;
       }
     }
@@ -222,11 +239,12 @@ final class MutexStore {
    * hold is gone: a successor's token is then greater, because its acquire came after this check.
    */
   long issueFencingToken() {
+    long ms = commandMillis();
     LockCommand counter = commands.fencingCounter();
     Document after = null;
     for (int tries = 1; after == null; tries++) {
       try {
-        after = protocol.findAndUpdate(counter);
+        after = protocol.findAndUpdate(counter, ms);
       } catch (MongoException e) {
         // 11000 on _id: another client created the counter at the same moment (mongod retries a
         // duplicate on the lockID index by itself); the next try updates it
@@ -236,18 +254,18 @@ final class MutexStore {
       }
     }
     long token = ((Number) after.get(LockDocument.TOKEN)).longValue();
-    return protocol.run(commands.stampFence(token)) == Outcome.APPLIED ? token : -1;
+    return protocol.run(commands.stampFence(token), ms) == Outcome.APPLIED ? token : -1;
   }
 
   // ---------------------------------------------------------------------------------- admin
 
   /** The seed's tryOverrideLockWriter: become the writer where the writer is empty or oldWriter. */
   Outcome overrideWriter(String oldWriter, boolean upsert) {
-    return protocol.run(commands.overrideWriter(oldWriter, upsert));
+    return protocol.run(commands.overrideWriter(oldWriter, upsert), commandMillis());
   }
 
   /** The stored document, or null. */
-  LockDocument read() {
-    return protocol.read(commands.read());
+  LockDocument read(long ms) {
+    return protocol.read(commands.read(), ms);
   }
 }

@@ -233,7 +233,12 @@ public final class LeaseKeeper {
       long changesBefore = changes.get();
       Map<String, Held> snapshot = new HashMap<>(held);
       long sent = System.nanoTime();
-      MongoCollection<Document> via = collection;
+      // Bounded, so that a renewal stuck behind a dead network gives its thread back: by what is
+      // left of a lease renewed one interval ago, past which the renewal could not save it. (Not
+      // by the interval itself: a slow server that renews 10,000 leases in more than one interval
+      // still renews them in time.)
+      MongoCollection<Document> via =
+          collection.withTimeout(leaseNanos - renewIntervalNanos, TimeUnit.NANOSECONDS);
       Set<String> abandonedNow = abandonedNotHeld();
       LockCommand renewal = LockCommands.renewal(sessionID, abandonedNow);
       long renewed = via.updateMany(renewal.filter(), renewal.update()).getMatchedCount();

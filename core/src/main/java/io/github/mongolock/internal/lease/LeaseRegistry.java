@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.Document;
 
 /**
@@ -26,35 +27,43 @@ public final class LeaseRegistry implements AutoCloseable {
   final ScheduledExecutorService heartbeat;
   final ScheduledExecutorService watch;
   final LossListener lossListener;
-  private final ConcurrentHashMap<String, LeaseKeeper> keepers = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Key, LeaseKeeper> keepers = new ConcurrentHashMap<>();
 
   public LeaseRegistry(String name, LossListener lossListener) {
     this.lossListener = lossListener;
-    this.heartbeat = daemon("mongo-lock-heartbeat" + name);
+    // a few threads, so that one keeper's renewal waiting for its timeout (a lock collection on an
+    // unreachable server) does not hold back the renewals of the others
+    this.heartbeat = daemonPool("mongo-lock-heartbeat" + name, HEARTBEAT_THREADS);
     this.watch = daemon("mongo-lock-lease-watch" + name);
   }
 
   /**
-   * The keeper of {@code collection} (whose concerns and read preference the renewals use) for
-   * these lease settings.
+   * The keeper of {@code collection} (with these concerns and the primary, which the renewals use)
+   * for these lease settings.
    */
   public LeaseKeeper keeper(
-      MongoCollection<Document> collection, Duration leaseTime, Duration renewInterval) {
-    WriteConcern w = collection.getWriteConcern();
-    ReadConcern r = collection.getReadConcern();
-    String key =
-        collection.getNamespace().getFullName()
-            + '\u0000'
-            + leaseTime.toNanos()
-            + '\u0000'
-            + renewInterval.toNanos()
-            + '\u0000'
-            + w
-            + '\u0000'
-            + r;
+      MongoCollection<Document> collection,
+      Duration leaseTime,
+      Duration renewInterval,
+      WriteConcern writeConcern,
+      ReadConcern readConcern) {
+    Key key =
+        new Key(
+            collection.getNamespace().getFullName(),
+            leaseTime,
+            renewInterval,
+            writeConcern,
+            readConcern);
     return keepers.computeIfAbsent(
         key, k -> new LeaseKeeper(this, collection, leaseTime, renewInterval));
   }
+
+  private record Key(
+      String namespace,
+      Duration leaseTime,
+      Duration renewInterval,
+      WriteConcern writeConcern,
+      ReadConcern readConcern) {}
 
   /** Stops renewing: the leases of whatever is still held run out on their own. */
   @Override
@@ -72,6 +81,19 @@ public final class LeaseRegistry implements AutoCloseable {
   /** True once both threads have stopped (for tests). */
   public boolean isTerminated() {
     return heartbeat.isTerminated() && watch.isTerminated();
+  }
+
+  private static final int HEARTBEAT_THREADS = 4;
+
+  private static ScheduledExecutorService daemonPool(String name, int threads) {
+    AtomicInteger count = new AtomicInteger();
+    return Executors.newScheduledThreadPool(
+        threads,
+        r -> {
+          Thread t = new Thread(r, name + "-" + count.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   private static ScheduledExecutorService daemon(String name) {

@@ -30,6 +30,7 @@ import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.bson.BsonDocument;
 import org.bson.Document;
 import org.bson.conversions.Bson;
@@ -133,7 +134,30 @@ public final class LockCommands {
    * the upsert met a document it does not match. Both are safe to resend: applied twice they leave
    * the same state and both report a match.
    */
-  public record Acquire(LockCommand upsert, LockCommand clockAware) {}
+  public static final class Acquire {
+    private final LockCommand upsert;
+    private final Supplier<LockCommand> renderClockAware;
+    private volatile LockCommand clockAware;
+
+    Acquire(LockCommand upsert, Supplier<LockCommand> renderClockAware) {
+      this.upsert = upsert;
+      this.renderClockAware = renderClockAware;
+    }
+
+    public LockCommand upsert() {
+      return upsert;
+    }
+
+    /** Rendered on first use: most mutexes never need it (a race renders twice, harmlessly). */
+    public LockCommand clockAware() {
+      LockCommand c = clockAware;
+      if (c == null) {
+        c = renderClockAware.get();
+        clockAware = c;
+      }
+      return c;
+    }
+  }
 
   // ---------------------------------------------------------------------------- plain filters
 
@@ -265,21 +289,22 @@ public final class LockCommands {
                   update,
                   true,
                   true),
-              command(
-                  "write acquire (clock-aware)",
-                  Kind.UPDATE_ONE,
-                  Filters.and(
-                      lock(),
-                      Filters.or(
-                          Filters.and(
-                              noReaders(),
-                              Filters.or(
-                                  Filters.eq(WRITER, clientID),
-                                  Filters.and(writerEmptyOr(), noOtherWaitingWriter()))),
-                          expired(EXPIRES_AT))),
-                  update,
-                  false,
-                  true));
+              () ->
+                  command(
+                      "write acquire (clock-aware)",
+                      Kind.UPDATE_ONE,
+                      Filters.and(
+                          lock(),
+                          Filters.or(
+                              Filters.and(
+                                  noReaders(),
+                                  Filters.or(
+                                      Filters.eq(WRITER, clientID),
+                                      Filters.and(writerEmptyOr(), noOtherWaitingWriter()))),
+                              expired(EXPIRES_AT))),
+                      update,
+                      false,
+                      true));
       write = a;
     }
     return a;
@@ -323,13 +348,14 @@ public final class LockCommands {
                   update,
                   true,
                   true),
-              command(
-                  "read acquire (clock-aware)",
-                  Kind.UPDATE_ONE,
-                  Filters.and(lock(), writerEmptyOr(clientID), notExpired(), clockWaiting),
-                  update,
-                  false,
-                  true));
+              () ->
+                  command(
+                      "read acquire (clock-aware)",
+                      Kind.UPDATE_ONE,
+                      Filters.and(lock(), writerEmptyOr(clientID), notExpired(), clockWaiting),
+                      update,
+                      false,
+                      true));
       read = a;
     }
     return a;

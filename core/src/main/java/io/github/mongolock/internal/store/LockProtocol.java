@@ -3,6 +3,8 @@ package io.github.mongolock.internal.store;
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoCommandException;
 import com.mongodb.MongoException;
+import com.mongodb.MongoExecutionTimeoutException;
+import com.mongodb.MongoOperationTimeoutException;
 import com.mongodb.MongoSocketException;
 import com.mongodb.MongoWriteException;
 import com.mongodb.ReadConcern;
@@ -13,6 +15,7 @@ import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.result.UpdateResult;
+import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 
 /**
@@ -21,7 +24,10 @@ import org.bson.Document;
  *
  * <p>Every command goes to the primary with the given concerns, whatever read preference the
  * caller's collection had: lock state read from a secondary lags, and its {@code $$NOW} is that
- * secondary's clock.
+ * secondary's clock. Every method takes a timeout in milliseconds (0 or less: none), the driver's
+ * client-side operation timeout ({@code timeoutMS}, driver 5.2+): server selection, connection
+ * checkout, the command and its write concern all count, and the driver sends the server what is
+ * left as {@code maxTimeMS}.
  */
 public final class LockProtocol {
 
@@ -41,11 +47,18 @@ public final class LockProtocol {
 
   public LockProtocol(
       MongoCollection<Document> collection, WriteConcern writeConcern, ReadConcern readConcern) {
-    this.collection =
-        collection
-            .withWriteConcern(writeConcern)
-            .withReadConcern(readConcern)
-            .withReadPreference(ReadPreference.primary());
+    // derived only where the caller's collection differs (each derivation copies its settings)
+    MongoCollection<Document> c = collection;
+    if (!writeConcern.equals(c.getWriteConcern())) {
+      c = c.withWriteConcern(writeConcern);
+    }
+    if (!readConcern.equals(c.getReadConcern())) {
+      c = c.withReadConcern(readConcern);
+    }
+    if (!ReadPreference.primary().equals(c.getReadPreference())) {
+      c = c.withReadPreference(ReadPreference.primary());
+    }
+    this.collection = c;
   }
 
   /** The lock collection as this protocol uses it (primary, the lock's concerns). */
@@ -53,25 +66,55 @@ public final class LockProtocol {
     return collection;
   }
 
-  /** Sends an update or delete command. */
+  /** A bounded view of the collection, kept for the next command with the same timeout. */
+  private record Bounded(long millis, MongoCollection<Document> collection) {}
+
+  private volatile Bounded lastBounded;
+
+  /**
+   * The collection bounded by {@code timeoutMillis}, or as it is for 0 or less. Most commands use
+   * the same timeout ({@code commandTimeout}), so the last bounded view is reused rather than
+   * derived anew for every command.
+   */
+  public MongoCollection<Document> bounded(long timeoutMillis) {
+    if (timeoutMillis <= 0) {
+      return collection;
+    }
+    Bounded last = lastBounded;
+    if (last != null && last.millis() == timeoutMillis) {
+      return last.collection();
+    }
+    MongoCollection<Document> bounded =
+        collection.withTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+    lastBounded = new Bounded(timeoutMillis, bounded);
+    return bounded;
+  }
+
+  /** Sends an update or delete command, without a client-side timeout. */
   public Outcome run(LockCommand command) {
+    return run(command, 0);
+  }
+
+  /** Sends an update or delete command. */
+  public Outcome run(LockCommand command, long timeoutMillis) {
+    MongoCollection<Document> target = bounded(timeoutMillis);
     try {
       switch (command.kind()) {
         case UPDATE_ONE -> {
           UpdateResult r =
-              collection.updateOne(
+              target.updateOne(
                   command.filter(), command.update(), new UpdateOptions().upsert(command.upsert()));
           return r.getMatchedCount() > 0 || r.getUpsertedId() != null
               ? Outcome.APPLIED
               : Outcome.NOT_APPLIED;
         }
         case UPDATE_MANY -> {
-          return collection.updateMany(command.filter(), command.update()).getMatchedCount() > 0
+          return target.updateMany(command.filter(), command.update()).getMatchedCount() > 0
               ? Outcome.APPLIED
               : Outcome.NOT_APPLIED;
         }
         case DELETE_ONE -> {
-          return collection.deleteOne(command.filter()).getDeletedCount() > 0
+          return target.deleteOne(command.filter()).getDeletedCount() > 0
               ? Outcome.APPLIED
               : Outcome.NOT_APPLIED;
         }
@@ -86,36 +129,61 @@ public final class LockProtocol {
   }
 
   /**
-   * One acquire attempt: the upsert; then, when it met a document it does not match, the
-   * clock-aware update if {@code judgeClock}. True when granted. Without {@code judgeClock} a held
-   * lock costs one command; with it, two.
+   * One acquire attempt without a timeout; see {@link #acquire(LockCommands.Acquire, boolean,
+   * long)}.
    */
   public boolean acquire(LockCommands.Acquire acquire, boolean judgeClock) {
-    Outcome outcome = run(acquire.upsert());
+    return acquire(acquire, judgeClock, 0);
+  }
+
+  /**
+   * One acquire attempt: the upsert; then, when it met a document it does not match, the
+   * clock-aware update if {@code judgeClock}. True when granted. Without {@code judgeClock} a held
+   * lock costs one command; with it, two. Each command is bounded by {@code timeoutMillis}.
+   */
+  public boolean acquire(LockCommands.Acquire acquire, boolean judgeClock, long timeoutMillis) {
+    Outcome outcome = run(acquire.upsert(), timeoutMillis);
     if (outcome == Outcome.DUPLICATE_KEY && judgeClock) {
-      outcome = run(acquire.clockAware());
+      outcome = run(acquire.clockAware(), timeoutMillis);
     }
     return outcome == Outcome.APPLIED;
   }
 
   /** Sends a findOneAndUpdate and returns the document after the update, or null. */
   public Document findAndUpdate(LockCommand command) {
-    return collection.findOneAndUpdate(
-        command.filter(),
-        command.update(),
-        new FindOneAndUpdateOptions()
-            .upsert(command.upsert())
-            .returnDocument(ReturnDocument.AFTER));
+    return findAndUpdate(command, 0);
+  }
+
+  /** As {@link #findAndUpdate(LockCommand)}, bounded by {@code timeoutMillis}. */
+  public Document findAndUpdate(LockCommand command, long timeoutMillis) {
+    return bounded(timeoutMillis)
+        .findOneAndUpdate(
+            command.filter(),
+            command.update(),
+            new FindOneAndUpdateOptions()
+                .upsert(command.upsert())
+                .returnDocument(ReturnDocument.AFTER));
   }
 
   /** The lock's stored document, or null. */
   public LockDocument read(LockCommand read) {
-    return LockDocument.of(collection.find(read.filter()).first());
+    return read(read, 0);
   }
 
-  /** True when MongoDB may have applied the operation although no reply arrived. */
+  /** As {@link #read(LockCommand)}, bounded by {@code timeoutMillis}. */
+  public LockDocument read(LockCommand read, long timeoutMillis) {
+    return LockDocument.of(bounded(timeoutMillis).find(read.filter()).first());
+  }
+
+  /**
+   * True when MongoDB may have applied the operation although no reply arrived: the connection
+   * failed, or a timeout (client-side, or the server's {@code maxTimeMS}) ended the wait for the
+   * reply.
+   */
   public static boolean outcomeUnknown(MongoException e) {
     return e instanceof MongoSocketException
+        || e instanceof MongoOperationTimeoutException
+        || e instanceof MongoExecutionTimeoutException
         || e.hasErrorLabel(MongoException.TRANSIENT_TRANSACTION_ERROR_LABEL)
         || e.hasErrorLabel("RetryableWriteError");
   }
