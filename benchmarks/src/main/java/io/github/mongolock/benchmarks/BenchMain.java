@@ -69,7 +69,7 @@ public final class BenchMain {
 
   private static void measure(Run run) throws Exception {
     Report report = run.report;
-    report.heading(2, "mongo-lock-java benchmarks (" + run.serverKind() + ")");
+    report.heading(2, "mongo-lock-java benchmarks (" + run.serverLabel() + ")");
     report.paragraph(
         "Produced by `"
             + COMMAND
@@ -100,6 +100,7 @@ public final class BenchMain {
     if (settings.runs("aspect")) {
       new AspectOverhead(run).measure();
     }
+    new ProtocolCheck(run).measure(); // always: what the server refused, if anything
   }
 
   private static Agent startJavaAgent(TestMongo mongo) throws IOException {
