@@ -46,6 +46,9 @@ final class Run {
   /** Headline figures for the README's performance section: measure, figure, goal. */
   final List<List<String>> summary = new ArrayList<>();
 
+  /** How long the whole run took, set when it ends. */
+  double wholeRunSeconds;
+
   Recorded recordedWrite;
   Recorded recordedRead;
 
