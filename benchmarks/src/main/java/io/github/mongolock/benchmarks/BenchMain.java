@@ -47,8 +47,8 @@ public final class BenchMain {
         javaAgent = startJavaAgent(mongo);
         Run run = new Run(settings, mongo, client, seed, javaAgent);
         measure(run);
-        run.report.paragraph(
-            String.format(Locale.ROOT, "Whole run: %.0f s.", (System.nanoTime() - started) / 1e9));
+        run.wholeRunSeconds = (System.nanoTime() - started) / 1e9;
+        run.report.paragraph(String.format(Locale.ROOT, "Whole run: %.0f s.", run.wholeRunSeconds));
         write(run);
       } finally {
         if (javaAgent != null) {
@@ -69,7 +69,7 @@ public final class BenchMain {
 
   private static void measure(Run run) throws Exception {
     Report report = run.report;
-    report.heading(2, "mongo-lock-java benchmarks (" + run.serverKind() + ")");
+    report.heading(2, "mongo-lock-java benchmarks (" + run.serverLabel() + ")");
     report.paragraph(
         "Produced by `"
             + COMMAND
@@ -100,6 +100,7 @@ public final class BenchMain {
     if (settings.runs("aspect")) {
       new AspectOverhead(run).measure();
     }
+    new ProtocolCheck(run).measure(); // always: what the server refused, if anything
   }
 
   private static Agent startJavaAgent(TestMongo mongo) throws IOException {
@@ -143,10 +144,15 @@ public final class BenchMain {
     Report section = new Report();
     section.heading(2, "Performance");
     section.paragraph(
-        "Measured by the `benchmarks` module (not published), which runs in about four minutes:");
+        String.format(
+            Locale.ROOT,
+            "Measured by the `benchmarks` module (not published), whose committed run took %.0f s:",
+            run.wholeRunSeconds));
     section.paragraph("```\n" + COMMAND + "\n```");
     section.paragraph(
-        "It uses the embedded mongo-java-server unless `MONGODB_URI` is set, measures"
+        "It uses the strict embedded mongo-java-server of the testkit (which refuses what a"
+            + " standalone mongod refuses) unless `MONGODB_URI` is set or a Docker engine answers,"
+            + " measures"
             + " mongo-lock-java against the raw driver, ShedLock's Mongo provider and the seed"
             + " mongo-lock-node@2.0.0 (under Node) on the same server in the same run, takes turns"
             + " between the variants it compares and reports ratios of figures from the same round"

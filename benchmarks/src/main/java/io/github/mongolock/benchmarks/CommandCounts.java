@@ -59,7 +59,7 @@ final class CommandCounts extends Part {
     int n = settings.commandCycles();
     CommandCounter counter = new CommandCounter();
     List<List<String>> rows = new ArrayList<>();
-    try (MongoClient counting = mongo.newClient(counter)) {
+    try (MongoClient counting = run.newWatchedClient(counter)) {
       Workloads counted = new Workloads(counting.getDatabase(DATABASE));
       Map<String, IntFunction<Cycle>> cycles = new LinkedHashMap<>();
       String writeLock = nextLock("cmd");

@@ -1,5 +1,7 @@
 package io.github.mongolock.benchmarks;
 
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
@@ -27,6 +29,9 @@ public final class JavaAgentMain {
    */
   private static final Map<String, CompletableFuture<CompletableFuture<Void>>> WAITING =
       new ConcurrentHashMap<>();
+
+  /** The server errors this JVM's client got, for the harness's protocol check. */
+  private static final ServerErrors ERRORS = new ServerErrors();
 
   private static MongoClient client;
   private static MongoCollection<Document> collection;
@@ -65,7 +70,12 @@ public final class JavaAgentMain {
     String lockID = request.getString("lock");
     switch (request.getString("op")) {
       case "init" -> {
-        client = MongoClients.create(request.getString("uri"));
+        client =
+            MongoClients.create(
+                MongoClientSettings.builder()
+                    .applyConnectionString(new ConnectionString(request.getString("uri")))
+                    .addCommandListener(ERRORS)
+                    .build());
         collection =
             client.getDatabase(request.getString("db")).getCollection(request.getString("coll"));
         return new Document("java", Runtime.version().toString());
@@ -124,6 +134,9 @@ public final class JavaAgentMain {
         WAITING.remove(lockID).complete(released);
         released.join();
         return new Document("ok", 1);
+      }
+      case "errors" -> {
+        return ERRORS.toDocument();
       }
       case "exit" -> {
         return new Document("ok", 1);

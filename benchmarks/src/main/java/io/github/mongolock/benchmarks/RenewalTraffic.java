@@ -78,7 +78,7 @@ final class RenewalTraffic extends Part {
     long observedNanos;
     long acquireNanos;
     long documents;
-    try (MongoClient counted = mongo.newClient(traffic)) {
+    try (MongoClient counted = run.newWatchedClient(traffic)) {
       MongoCollection<Document> collection = counted.getDatabase(DATABASE).getCollection("leases");
       String prefix = nextLock("lease");
       List<Thread> holders = new ArrayList<>();

@@ -1,6 +1,10 @@
 package io.github.mongolock.benchmarks;
 
 import com.mongodb.client.MongoClient;
+import com.mongodb.event.CommandFailedEvent;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandStartedEvent;
+import com.mongodb.event.CommandSucceededEvent;
 import io.github.mongolock.benchmarks.Workloads.Throughput;
 import io.github.mongolock.testkit.TestMongo;
 import java.util.ArrayList;
@@ -32,8 +36,18 @@ final class Run {
   final Agent javaAgent;
   final Report report = new Report();
 
+  /**
+   * Errors the server returned to the watched clients of this JVM ({@link #newWatchedClient}): the
+   * clients of the command counts, the renewal traffic and the final protocol check, not the client
+   * that parts 2 to 4 time.
+   */
+  final ServerErrors errors = new ServerErrors();
+
   /** Headline figures for the README's performance section: measure, figure, goal. */
   final List<List<String>> summary = new ArrayList<>();
+
+  /** How long the whole run took, set when it ends. */
+  double wholeRunSeconds;
 
   Recorded recordedWrite;
   Recorded recordedRead;
@@ -56,6 +70,41 @@ final class Run {
 
   String serverKind() {
     return mongo.kind().name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The server as the report's headings name it. */
+  String serverLabel() {
+    return mongo.isStrict() ? "strict embedded mongo-java-server" : serverKind();
+  }
+
+  /**
+   * A new client whose server errors {@link #errors} tallies, and which also reports every command
+   * to {@code also} (may be null); the caller closes it.
+   */
+  MongoClient newWatchedClient(CommandListener also) {
+    return mongo.newClient(also == null ? errors : both(errors, also));
+  }
+
+  private static CommandListener both(CommandListener a, CommandListener b) {
+    return new CommandListener() {
+      @Override
+      public void commandStarted(CommandStartedEvent event) {
+        a.commandStarted(event);
+        b.commandStarted(event);
+      }
+
+      @Override
+      public void commandSucceeded(CommandSucceededEvent event) {
+        a.commandSucceeded(event);
+        b.commandSucceeded(event);
+      }
+
+      @Override
+      public void commandFailed(CommandFailedEvent event) {
+        a.commandFailed(event);
+        b.commandFailed(event);
+      }
+    };
   }
 
   /**

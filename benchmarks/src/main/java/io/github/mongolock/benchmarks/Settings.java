@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * How long each part runs. Defaults keep a whole run near four minutes on two cores; {@code
+ * How long each part runs. Defaults keep a whole run near five minutes on two cores; {@code
  * -Dbench.quick=true} shrinks everything for a smoke run. Every field can be set as {@code
  * -Dbench.<name>=...} (through Maven: {@code -Dbench.jvmArgs="-Dbench.rounds=7"}).
  */

@@ -1,6 +1,9 @@
 package io.github.mongolock.benchmarks.jmh;
 
 import com.mongodb.MongoNamespace;
+import com.mongodb.ReadConcern;
+import com.mongodb.ReadPreference;
+import com.mongodb.WriteConcern;
 import com.mongodb.client.ListIndexesIterable;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.result.DeleteResult;
@@ -187,6 +190,9 @@ public class AspectBenchmark {
                   case "getNamespace" -> namespace;
                   case "getDocumentClass" -> Document.class;
                   case "withWriteConcern", "withReadConcern", "withReadPreference" -> proxy;
+                  case "getWriteConcern" -> WriteConcern.ACKNOWLEDGED;
+                  case "getReadConcern" -> ReadConcern.DEFAULT;
+                  case "getReadPreference" -> ReadPreference.primary();
                   case "listIndexes" -> noIndexes;
                   case "createIndex" -> "index";
                   case "updateOne" -> {
