@@ -189,7 +189,8 @@ public class AspectBenchmark {
                 switch (method.getName()) {
                   case "getNamespace" -> namespace;
                   case "getDocumentClass" -> Document.class;
-                  case "withWriteConcern", "withReadConcern", "withReadPreference" -> proxy;
+                  case "withWriteConcern", "withReadConcern", "withReadPreference", "withTimeout" ->
+                      proxy;
                   case "getWriteConcern" -> WriteConcern.ACKNOWLEDGED;
                   case "getReadConcern" -> ReadConcern.DEFAULT;
                   case "getReadPreference" -> ReadPreference.primary();
