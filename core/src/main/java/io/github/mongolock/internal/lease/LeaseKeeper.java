@@ -199,8 +199,16 @@ public final class LeaseKeeper {
     if (h == null) {
       return false;
     }
-    String own = clientID + '\u0000';
-    return h.holders.stream().anyMatch(holder -> !holder.startsWith(own));
+    if (h.holders.size() > 2) {
+      String own = clientID + '\u0000';
+      return h.holders.stream().anyMatch(holder -> !holder.startsWith(own));
+    }
+    for (String holder : h.holders) { // the usual case, without building a prefix
+      if (!holder.startsWith(clientID) || holder.charAt(clientID.length()) != '\u0000') {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** True while this keeper renews a lease on lockID. */

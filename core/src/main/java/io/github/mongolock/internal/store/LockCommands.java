@@ -30,6 +30,7 @@ import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
 import org.bson.BsonDocument;
 import org.bson.Document;
@@ -492,6 +493,11 @@ public final class LockCommands {
    * treats that as released after a lost reply).
    */
   public LockCommand releaseByDelete(boolean write, boolean onlyOwnEntry) {
+    int slot = (write ? 0 : 2) + (onlyOwnEntry ? 1 : 0);
+    return memo(slot, () -> renderReleaseByDelete(write, onlyOwnEntry));
+  }
+
+  private LockCommand renderReleaseByDelete(boolean write, boolean onlyOwnEntry) {
     Bson onlyHolder =
         write
             ? Filters.and(Filters.eq(WRITER, clientID), noReaders())
@@ -516,6 +522,24 @@ public final class LockCommands {
    * which must not release a successor's). Safe to resend, as the delete.
    */
   public LockCommand releaseByUpdate(
+      boolean write, EntryAfterRelease entryAfter, boolean onlyOwnEntry) {
+    int slot = 4 + ((write ? 0 : 1) * 3 + entryAfter.ordinal()) * 2 + (onlyOwnEntry ? 1 : 0);
+    return memo(slot, () -> renderReleaseByUpdate(write, entryAfter, onlyOwnEntry));
+  }
+
+  /** The release commands never change for a mutex: each is rendered once, on first use. */
+  private final AtomicReferenceArray<LockCommand> releases = new AtomicReferenceArray<>(16);
+
+  private LockCommand memo(int slot, Supplier<LockCommand> render) {
+    LockCommand c = releases.get(slot);
+    if (c == null) {
+      c = render.get();
+      releases.set(slot, c);
+    }
+    return c;
+  }
+
+  private LockCommand renderReleaseByUpdate(
       boolean write, EntryAfterRelease entryAfter, boolean onlyOwnEntry) {
     List<Bson> filter = new ArrayList<>();
     filter.add(lock());
