@@ -1,0 +1,428 @@
+package io.github.mongolock;
+
+import static io.github.mongolock.LockTestSupport.await;
+import static io.github.mongolock.LockTestSupport.fast;
+import static io.github.mongolock.LockTestSupport.freshCollection;
+import static io.github.mongolock.LockTestSupport.onThread;
+import static io.github.mongolock.LockTestSupport.storedRaw;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import io.github.mongolock.testkit.MongoExtension;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import org.bson.Document;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.NullAndEmptySource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Bad input and misuse of the API: each case gets a clear exception that names the lock and the
+ * client ({@link IllegalArgumentException} for bad arguments, {@link IllegalStateException} for a
+ * call in the wrong state where the API says so, a {@link MongoLockException} otherwise), and
+ * nothing is written that should not be.
+ */
+@ExtendWith(MongoExtension.class)
+class MisuseTest {
+
+  private MongoDatabase db;
+  private MongoCollection<Document> locks;
+
+  @BeforeEach
+  void freshLocks(MongoDatabase db) {
+    this.db = db;
+    locks = freshCollection(db);
+  }
+
+  // ------------------------------------------------------------------------------- helpers
+
+  private RWMutex mutex(String lockID, String clientID) {
+    return new RWMutex(locks, lockID, clientID, fast());
+  }
+
+  private List<Document> everything() {
+    return locks.find().into(new ArrayList<>());
+  }
+
+  /** Not even the collection (or its indexes) was created. */
+  private void assertCollectionNeverCreated() {
+    assertFalse(
+        db.listCollectionNames()
+            .into(new ArrayList<>())
+            .contains(locks.getNamespace().getCollectionName()),
+        "the collection was created");
+  }
+
+  /** The message names both; for the library's exceptions the accessors say the same. */
+  private static void assertNames(Throwable e, String lockID, String clientID) {
+    String m = e.getMessage();
+    assertTrue(m != null && m.contains(lockID), "names the lock " + lockID + ": " + m);
+    assertTrue(m.contains(clientID), "names the client " + clientID + ": " + m);
+    if (e instanceof MongoLockException l) {
+      assertEquals(lockID, l.lockID());
+      assertEquals(clientID, l.clientID());
+    }
+  }
+
+  // ------------------------------------------------------------------------------- IDs
+
+  @ParameterizedTest
+  @NullAndEmptySource
+  @ValueSource(strings = {" ", "\t\n", "\u2003"})
+  void nullAndBlankLockIDsAreRefusedBeforeAnythingIsWritten(String lockID) {
+    for (Executable construct :
+        List.<Executable>of(
+            () -> new RWMutex(locks, lockID, "client_1"),
+            () -> new RWMutex(locks, lockID, "client_1", fast()),
+            () -> new RWMutex(LockRuntime.shared(), locks, lockID, "client_1", fast()))) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, construct);
+      assertTrue(e.getMessage().startsWith("lockID must not be null or blank"), e.getMessage());
+      assertTrue(e.getMessage().contains("client_1"), e.getMessage());
+    }
+    assertCollectionNeverCreated();
+  }
+
+  @ParameterizedTest
+  @NullAndEmptySource
+  @ValueSource(strings = {" ", "\r\n"})
+  void nullAndBlankClientIDsAreRefusedBeforeAnythingIsWritten(String clientID) {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> new RWMutex(locks, "lock_1", clientID));
+    assertTrue(e.getMessage().startsWith("clientID must not be null or blank"), e.getMessage());
+    assertTrue(e.getMessage().contains("lock_1"), e.getMessage());
+    assertCollectionNeverCreated();
+  }
+
+  /**
+   * IDs are stored as string values (never as field names, never inside {@code $expr}), so {@code
+   * $}, {@code .} and NUL need no escaping: each is its own lock, stored verbatim, and one ID is
+   * never taken for another that it resembles.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "$lock",
+        "$$NOW",
+        "$writer",
+        "a.b.c",
+        ".",
+        "nul\u0000inside",
+        "\u0000",
+        "trailing\u0000",
+        "{\"$ne\": \"\"}",
+        "{\"$gt\": \"\"}",
+        "{\"$exists\": true}"
+      })
+  void idsWithDollarDotNulOrOperatorTextAreStoredVerbatim(String id) {
+    // an unrelated lock that an injected operator would match
+    RWMutex other = mutex("plain", "owner");
+    other.lock();
+    Document plainBefore = storedRaw(locks, "plain");
+
+    RWMutex asLock = mutex(id, "client_1");
+    RWMutex asClient = mutex("lock_1", id);
+    asLock.lock();
+    asClient.lock();
+    Document byLockID = storedRaw(locks, id);
+    assertEquals(id, byLockID.get("lockID"));
+    assertEquals(id, byLockID.get("_id"));
+    assertEquals("client_1", byLockID.get("writer"));
+    assertEquals(id, storedRaw(locks, "lock_1").get("writer"));
+
+    // it excludes others and is excluded by them, as any lock
+    assertFalse(mutex(id, "client_2").tryLock());
+    assertFalse(mutex("lock_1", "client_2").tryRLock());
+    // and the operator-looking client cannot release the unrelated lock
+    LockNotHeldException notHeld =
+        assertThrows(LockNotHeldException.class, () -> mutex("plain", id).unlock());
+    assertNames(notHeld, "plain", id);
+    assertEquals(plainBefore, storedRaw(locks, "plain"));
+
+    asLock.unlock();
+    asClient.unlock();
+    assertNull(storedRaw(locks, id));
+    assertNull(storedRaw(locks, "lock_1"));
+    assertEquals(plainBefore, storedRaw(locks, "plain"));
+    other.unlock();
+    assertEquals(List.of(), everything());
+  }
+
+  /**
+   * MongoDB compares strings by their UTF-8 bytes, without Unicode normalisation: "é" precomposed
+   * and "e" with a combining accent are two locks, as they are two Java strings.
+   */
+  @Test
+  void nonAsciiIDsAreStoredVerbatimAndNotNormalised() {
+    String precomposed = "caf\u00e9";
+    String combining = "cafe\u0301";
+    String emoji = "\uD83D\uDD12-\u9501-\u0436"; // a padlock (surrogate pair), CJK, Cyrillic
+    RWMutex a = mutex(precomposed, emoji);
+    RWMutex b = mutex(combining, "client_2");
+    a.lock();
+    assertTrue(b.tryLock(), "a different lock, although it looks the same");
+    assertEquals(emoji, storedRaw(locks, precomposed).get("writer"));
+    assertEquals("client_2", storedRaw(locks, combining).get("writer"));
+    RWMutex reader = mutex(emoji, precomposed);
+    reader.rLock();
+    assertEquals(List.of(precomposed), storedRaw(locks, emoji).get("readers"));
+    a.unlock();
+    b.unlock();
+    reader.rUnlock();
+    assertEquals(List.of(), everything());
+  }
+
+  // ------------------------------------------------------------------------------- unlock misuse
+
+  @Test
+  void unlockOfTheOtherModeFailsAndKeepsTheHold() {
+    RWMutex writer = mutex("lock_1", "client_1");
+    writer.lock();
+    Document before = storedRaw(locks, "lock_1");
+    LockNotHeldException e = assertThrows(LockNotHeldException.class, writer::rUnlock);
+    assertTrue(
+        e.getMessage().startsWith("lock lock_1 not currently held by client: client_1"),
+        e.getMessage());
+    assertNames(e, "lock_1", "client_1");
+    assertTrue(writer.isWriteLockedByCurrentThread());
+    assertEquals(before, storedRaw(locks, "lock_1"));
+    writer.unlock();
+
+    RWMutex reader = mutex("lock_2", "client_1");
+    reader.rLock();
+    before = storedRaw(locks, "lock_2");
+    e = assertThrows(LockNotHeldException.class, reader::unlock);
+    assertNames(e, "lock_2", "client_1");
+    assertTrue(reader.isReadLockedByCurrentThread());
+    assertEquals(before, storedRaw(locks, "lock_2"));
+    reader.rUnlock();
+    assertEquals(List.of(), everything());
+  }
+
+  @Test
+  void doubleUnlockFailsWithTheSeedMessageAndWritesNothing() {
+    RWMutex m = mutex("lock_1", "client_1");
+    m.lock();
+    m.unlock();
+    LockNotHeldException e = assertThrows(LockNotHeldException.class, m::unlock);
+    assertEquals("lock lock_1 not currently held by client: client_1", e.getMessage());
+    assertNames(e, "lock_1", "client_1");
+    m.rLock();
+    m.rUnlock();
+    e = assertThrows(LockNotHeldException.class, m::rUnlock);
+    assertEquals("lock lock_1 not currently held by client: client_1", e.getMessage());
+    assertEquals(List.of(), everything());
+
+    // a handle closes once; later closes do nothing
+    LockHandle h = m.acquireWrite();
+    h.close();
+    h.close();
+    assertFalse(h.isOpen());
+    assertEquals(List.of(), everything());
+  }
+
+  @Test
+  void doubleUnlockNeverReleasesTheNextHolder() {
+    RWMutex first = mutex("lock_1", "client_1");
+    first.lock();
+    first.unlock();
+    RWMutex next = mutex("lock_1", "client_2");
+    next.lock();
+    Document before = storedRaw(locks, "lock_1");
+    assertThrows(LockNotHeldException.class, first::unlock);
+    assertThrows(LockNotHeldException.class, first::rUnlock);
+    assertEquals(before, storedRaw(locks, "lock_1"));
+    assertTrue(next.isWriteLockedByCurrentThread());
+    next.unlock();
+  }
+
+  @Test
+  void unlockFromAnotherThreadSaysAnotherThreadOfTheClientHoldsIt() {
+    RWMutex m = mutex("lock_1", "client_1");
+    for (boolean write : new boolean[] {true, false}) {
+      CountDownLatch release = new CountDownLatch(1);
+      CountDownLatch held = new CountDownLatch(1);
+      CompletableFuture<Void> holder =
+          onThread(
+              "holder",
+              () -> {
+                if (write) {
+                  m.lock();
+                } else {
+                  m.rLock();
+                }
+                held.countDown();
+                try {
+                  release.await();
+                } catch (InterruptedException ie) {
+                  throw new AssertionError(ie);
+                }
+                if (write) {
+                  m.unlock();
+                } else {
+                  m.rUnlock();
+                }
+              });
+      try {
+        held.await();
+      } catch (InterruptedException ie) {
+        throw new AssertionError(ie);
+      }
+      Document before = storedRaw(locks, "lock_1");
+      LockNotHeldException e =
+          assertThrows(LockNotHeldException.class, write ? m::unlock : m::rUnlock);
+      assertTrue(
+          e.getMessage().contains("another thread of client client_1 holds it"), e.getMessage());
+      assertNames(e, "lock_1", "client_1");
+      assertEquals(before, storedRaw(locks, "lock_1"), "nothing written");
+      release.countDown();
+      await(holder);
+    }
+    assertEquals(List.of(), everything());
+  }
+
+  @Test
+  void upgradeIsRefusedAtOnceAndKeepsTheReadHold() {
+    RWMutex m = mutex("lock_1", "client_1");
+    m.rLock();
+    Document before = storedRaw(locks, "lock_1");
+    LockUpgradeException e = assertThrows(LockUpgradeException.class, m::lock);
+    assertNames(e, "lock_1", "client_1");
+    assertTrue(m.isReadLockedByCurrentThread());
+    assertEquals(before, storedRaw(locks, "lock_1"));
+    m.rUnlock();
+  }
+
+  // ------------------------------------------------------------------------------- state
+
+  @Test
+  void fencingTokensNeedAWriteHold() {
+    RWMutex m = mutex("lock_1", "client_1");
+    IllegalStateException e = assertThrows(IllegalStateException.class, m::fencingToken);
+    assertNames(e, "lock_1", "client_1");
+    try (LockHandle read = m.acquireRead()) {
+      e = assertThrows(IllegalStateException.class, read::fencingToken);
+      assertNames(e, "lock_1", "client_1");
+      e = assertThrows(IllegalStateException.class, m::fencingToken);
+      assertNames(e, "lock_1", "client_1");
+    }
+    LockHandle write = m.acquireWrite();
+    write.close();
+    e = assertThrows(IllegalStateException.class, write::fencingToken);
+    assertNames(e, "lock_1", "client_1");
+    assertEquals(List.of(), everything(), "no fencing counter was created");
+  }
+
+  @Test
+  void aClosedRuntimeRefusesAcquires() {
+    LockRuntime runtime = LockRuntime.create();
+    RWMutex m = new RWMutex(runtime, locks, "lock_1", "client_1", fast());
+    runtime.close();
+    for (Executable acquire :
+        List.<Executable>of(
+            m::lock, m::tryLock, m::rLock, () -> m.tryRLock(Duration.ofSeconds(1)))) {
+      IllegalStateException e = assertThrows(IllegalStateException.class, acquire);
+      assertNames(e, "lock_1", "client_1");
+    }
+    assertCollectionNeverCreated();
+  }
+
+  // ------------------------------------------------------------------------------- durations
+
+  @Test
+  void negativeAndNullTimeoutsAreRefusedBeforeAnythingIsWritten() {
+    RWMutex m = mutex("lock_1", "client_1");
+    for (Duration bad : new Duration[] {Duration.ofMillis(-1), Duration.ofNanos(-1), null}) {
+      for (Executable call :
+          List.<Executable>of(
+              () -> m.tryLock(bad),
+              () -> m.lock(bad),
+              () -> m.tryRLock(bad),
+              () -> m.rLock(bad),
+              () -> m.acquireWrite(bad),
+              () -> m.acquireRead(bad),
+              () -> m.conditionalOverrideLockWriter((o, n) -> true, true, bad))) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().startsWith("timeout must be zero or positive"), e.getMessage());
+        assertNames(e, "lock_1", "client_1");
+      }
+    }
+    assertCollectionNeverCreated();
+  }
+
+  @Test
+  void aZeroTimeoutIsOneAttempt() {
+    RWMutex holder = mutex("lock_1", "holder");
+    RWMutex m = mutex("lock_1", "client_1");
+    assertTrue(holder.tryLock(Duration.ZERO));
+    long start = System.nanoTime();
+    assertFalse(m.tryLock(Duration.ZERO));
+    assertFalse(m.tryRLock(Duration.ZERO));
+    LockTimeoutException e = assertThrows(LockTimeoutException.class, () -> m.lock(Duration.ZERO));
+    assertEquals(
+        "timed out after 0 ms waiting for the write lock lock_1 (client: client_1)",
+        e.getMessage());
+    assertNames(e, "lock_1", "client_1");
+    assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos(), "did not wait");
+    holder.unlock();
+  }
+
+  /** Each duration setting by name, for the parameterised tests. */
+  private static RWMutexOptions.Builder with(String setting, Duration d) {
+    RWMutexOptions.Builder b = RWMutexOptions.builder();
+    return switch (setting) {
+      case "sleepTime" -> b.sleepTime(d);
+      case "minSleepTime" -> b.minSleepTime(d);
+      case "writerWaitingTtl" -> b.writerWaitingTtl(d);
+      case "leaseTime" -> b.leaseTime(d);
+      case "renewInterval" -> b.renewInterval(d);
+      case "commandTimeout" -> b.commandTimeout(d);
+      default -> throw new AssertionError(setting);
+    };
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "sleepTime",
+        "minSleepTime",
+        "writerWaitingTtl",
+        "leaseTime",
+        "renewInterval",
+        "commandTimeout"
+      })
+  void zeroAndNegativeOptionDurationsAreRefusedNamingTheSetting(String setting) {
+    for (Duration bad :
+        new Duration[] {Duration.ZERO, Duration.ofMillis(-1), Duration.ofNanos(-1)}) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> with(setting, bad).build());
+      assertTrue(e.getMessage().contains(setting), e.getMessage());
+      assertTrue(e.getMessage().contains(bad.toString()), e.getMessage());
+    }
+  }
+
+  @Test
+  void renewIntervalNotShorterThanTheLeaseIsRefused() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                RWMutexOptions.builder()
+                    .leaseTime(Duration.ofSeconds(3))
+                    .renewInterval(Duration.ofSeconds(3))
+                    .build());
+    assertTrue(e.getMessage().contains("renewInterval"), e.getMessage());
+    assertTrue(e.getMessage().contains("leaseTime"), e.getMessage());
+  }
+}
