@@ -425,4 +425,85 @@ class MisuseTest {
     assertTrue(e.getMessage().contains("renewInterval"), e.getMessage());
     assertTrue(e.getMessage().contains("leaseTime"), e.getMessage());
   }
+
+  // ------------------------------------------------------------------------------- long IDs
+
+  /**
+   * IDs longer than the 1024 bytes that an index key could have before MongoDB 4.2 are accepted:
+   * 4.2 removed that limit where featureCompatibilityVersion is 4.2 or later (SERVER-36278 "Remove
+   * the 1KB index key size limit"; the Index Key Limit entry of
+   * https://www.mongodb.com/docs/manual/reference/limits/ says it applies only to earlier fCVs),
+   * and this library needs 4.4 or later anyway. The lockID is indexed twice ({@code _id} and the
+   * unique {@code lockID} index), the clientID not at all.
+   */
+  @Test
+  void idsLongerThanTheOldIndexKeyLimitAreAccepted() {
+    String lockID = "L".repeat(600) + "\u00e9".repeat(600); // 1,800 bytes of UTF-8
+    String clientID = "\u9501".repeat(3000); // 9,000 bytes
+    RWMutex m = mutex(lockID, clientID);
+    m.lock();
+    assertEquals(clientID, storedRaw(locks, lockID).get("writer"));
+    assertFalse(mutex(lockID, "client_2").tryRLock());
+    m.unlock();
+    m.rLock();
+    assertEquals(List.of(clientID), storedRaw(locks, lockID).get("readers"));
+    m.rUnlock();
+    assertEquals(List.of(), everything());
+  }
+
+  /**
+   * The library's own limit, {@link RWMutex#MAX_ID_BYTES}: the lock document holds the lockID twice
+   * and every holder's clientID twice, each command several of them, and a document or command must
+   * stay below MongoDB's 16 MiB. Without it a huge ID failed in the driver's encoder with a
+   * BsonMaximumSizeExceededException, which is no MongoLockException, and every message would have
+   * quoted it whole.
+   */
+  @Test
+  void idsLongerThanTheLibraryLimitAreRefusedWithoutQuotingThemWhole() {
+    String atLimit = "a".repeat(RWMutex.MAX_ID_BYTES);
+    RWMutex m = mutex(atLimit, atLimit);
+    m.lock();
+    m.unlock();
+    // three bytes a char: fewer chars than the limit, more bytes
+    String tooLong = "\u9501".repeat(RWMutex.MAX_ID_BYTES / 3 + 1);
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> mutex(tooLong, "client_1"));
+    assertTrue(
+        e.getMessage().startsWith("lockID must not be longer than 16384 bytes of UTF-8, got 16386"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("client_1"), e.getMessage());
+    assertTrue(e.getMessage().length() < 300, "not quoted whole: " + e.getMessage().length());
+    e = assertThrows(IllegalArgumentException.class, () -> mutex("lock_1", tooLong));
+    assertTrue(e.getMessage().startsWith("clientID must not be longer than"), e.getMessage());
+    assertTrue(e.getMessage().contains("lock_1"), e.getMessage());
+    assertTrue(e.getMessage().length() < 300, "not quoted whole: " + e.getMessage().length());
+    // the other ID is abbreviated too
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> mutex(tooLong, "\u9501".repeat(9_000_000)));
+    assertTrue(e.getMessage().length() < 300, "not quoted whole: " + e.getMessage().length());
+    assertEquals(List.of(), everything());
+  }
+
+  /**
+   * A Java string may hold an unpaired surrogate, which UTF-8 cannot encode: the driver writes it
+   * as bytes that are not UTF-8, a server stores or compares them as it likes (the embedded one as
+   * U+FFFD), and "s" with U+D800 and "s" with U+D801 were then one lock, read back as neither.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"\uD800", "s\uD801", "a\uDC00b", "reversed \uDC00\uD83D", "ends \uD83D"})
+  void idsThatAreNotValidUnicodeAreRefused(String id) {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> mutex(id, "client_1"));
+    assertTrue(
+        e.getMessage().startsWith("lockID must be valid Unicode: an unpaired surrogate"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("client_1"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> mutex("lock_1", id));
+    assertTrue(
+        e.getMessage().startsWith("clientID must be valid Unicode: an unpaired surrogate"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("lock_1"), e.getMessage());
+    assertCollectionNeverCreated();
+  }
 }
