@@ -412,6 +412,52 @@ class MisuseTest {
     }
   }
 
+  /**
+   * writerWaitingTtl, leaseTime and commandTimeout reach MongoDB (and the driver's timeoutMS) in
+   * whole milliseconds: below 1 ms they became 0, which for commandTimeout meant no timeout at all,
+   * for leaseTime a lease that had expired when it was stamped, and for writerWaitingTtl a mark
+   * that had always lapsed.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"writerWaitingTtl", "leaseTime", "commandTimeout"})
+  void subMillisecondDurationsThatMongoDBTakesInMillisecondsAreRefused(String setting) {
+    Duration bad = Duration.ofNanos(999_999);
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> with(setting, bad).build());
+    assertEquals(
+        setting + " must be at least 1 ms (MongoDB takes it in milliseconds), got " + bad,
+        e.getMessage());
+    with(setting, Duration.ofMillis(1)).build(); // 1 ms is allowed
+  }
+
+  /**
+   * A duration whose nanoseconds overflow a long (about 292 years) was accepted by build() and then
+   * failed with an ArithmeticException, in the RWMutex constructor or on first wait.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "sleepTime",
+        "minSleepTime",
+        "writerWaitingTtl",
+        "leaseTime",
+        "renewInterval",
+        "commandTimeout"
+      })
+  void durationsTooLongForNanosecondsAreRefused(String setting) {
+    Duration bad = Duration.ofSeconds(Long.MAX_VALUE);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> {
+              RWMutexOptions options = with(setting, bad).build();
+              new RWMutex(locks, "lock_1", "client_1", options).tryLock(Duration.ofMillis(50));
+            });
+    assertTrue(e.getMessage().startsWith(setting + " must be at most "), e.getMessage());
+    assertTrue(e.getMessage().endsWith("got " + bad), e.getMessage());
+    assertCollectionNeverCreated();
+  }
+
   @Test
   void renewIntervalNotShorterThanTheLeaseIsRefused() {
     IllegalArgumentException e =
