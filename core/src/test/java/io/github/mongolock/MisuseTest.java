@@ -9,11 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.mongodb.MongoClientException;
+import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import io.github.mongolock.testkit.MongoExtension;
+import io.github.mongolock.testkit.TestMongo;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -551,5 +555,69 @@ class MisuseTest {
         e.getMessage());
     assertTrue(e.getMessage().contains("lock_1"), e.getMessage());
     assertCollectionNeverCreated();
+  }
+
+  // ------------------------------------------------------------------------------- closed client
+
+  /** The lock collection through a client of its own, which the test closes. */
+  private MongoCollection<Document> throughOwnClient(MongoClient client) {
+    return client.getDatabase(db.getName()).getCollection(locks.getNamespace().getCollectionName());
+  }
+
+  /**
+   * The driver refuses to work for a closed client with an IllegalStateException ("state should be:
+   * open"), which is no MongoException: it escaped from every acquire as it was, naming neither the
+   * lock nor the client.
+   */
+  @Test
+  void aClosedMongoClientFailsAcquiresWithALockException() {
+    MongoClient client = TestMongo.get().newClient();
+    MongoCollection<Document> closed = throughOwnClient(client);
+    client.close();
+    for (RWMutexOptions options : List.of(fast(), fast().toBuilder().ensureIndex(false).build())) {
+      RWMutex m = new RWMutex(closed, "lock_1", "client_1", options);
+      for (Executable acquire :
+          List.<Executable>of(
+              m::tryLock, m::tryRLock, () -> m.tryLock(Duration.ofSeconds(2)), m::lock, m::rLock)) {
+        LockAcquisitionException e =
+            assertTimeoutPreemptively(
+                Duration.ofSeconds(20),
+                () -> assertThrows(LockAcquisitionException.class, acquire));
+        assertTrue(e.getMessage().startsWith("error acquiring lock lock_1: "), e.getMessage());
+        assertTrue(e.getMessage().contains("MongoClient is closed"), e.getMessage());
+        assertTrue(e.getCause() instanceof MongoClientException, String.valueOf(e.getCause()));
+      }
+      LockOverrideException e =
+          assertThrows(LockOverrideException.class, () -> m.tryOverrideLockWriter("", true));
+      assertTrue(e.getMessage().contains("MongoClient is closed"), e.getMessage());
+    }
+    assertCollectionNeverCreated();
+  }
+
+  @Test
+  void aMongoClientClosedWhileHoldingFailsTheUnlockWithAReleaseException() {
+    RWMutexOptions shortLease = fast().toBuilder().leaseTime(Duration.ofSeconds(1)).build();
+    try (LockRuntime runtime = LockRuntime.create()) {
+      MongoClient client = TestMongo.get().newClient();
+      RWMutex writer = new RWMutex(runtime, throughOwnClient(client), "lock_1", "c1", shortLease);
+      RWMutex reader = new RWMutex(runtime, throughOwnClient(client), "lock_2", "c1", shortLease);
+      writer.lock();
+      reader.rLock();
+      client.close();
+      LockReleaseException e = assertThrows(LockReleaseException.class, writer::unlock);
+      assertTrue(e.getMessage().startsWith("error releasing lock lock_1: "), e.getMessage());
+      assertTrue(e.getMessage().contains("MongoClient is closed"), e.getMessage());
+      assertFalse(writer.isHeld(), "released locally all the same");
+      e = assertThrows(LockReleaseException.class, reader::rUnlock);
+      assertTrue(e.getMessage().contains("MongoClient is closed"), e.getMessage());
+      assertFalse(reader.isHeld());
+    }
+    // nothing renews the leases any more: another client takes over once they expire
+    RWMutex next = mutex("lock_1", "c2");
+    assertTrue(next.tryLock(Duration.ofSeconds(20)));
+    next.unlock();
+    RWMutex nextWriter = mutex("lock_2", "c2");
+    assertTrue(nextWriter.tryLock(Duration.ofSeconds(20)));
+    nextWriter.unlock();
   }
 }

@@ -54,6 +54,9 @@ public final class IndexSetup {
       existing = collection.listIndexes().into(new ArrayList<>());
     } catch (MongoException e) {
       throw failed(ns, "cannot list its indexes: " + e.getMessage(), e);
+    } catch (IllegalStateException e) {
+      MongoException refused = LockProtocol.refusedByDriver(e);
+      throw failed(ns, "cannot list its indexes: " + refused.getMessage(), refused);
     }
     Document lockIndex = indexOn(existing, LOCK_ID);
     if (lockIndex == null) {
@@ -109,7 +112,11 @@ public final class IndexSetup {
       }
     }
     try {
-      collection.createIndex(Indexes.ascending(field), new IndexOptions().unique(unique));
+      try {
+        collection.createIndex(Indexes.ascending(field), new IndexOptions().unique(unique));
+      } catch (IllegalStateException e) {
+        throw LockProtocol.refusedByDriver(e);
+      }
     } catch (MongoException e) {
       String hint =
           e.getCode() == CANNOT_CREATE_INDEX
