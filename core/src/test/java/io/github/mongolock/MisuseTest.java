@@ -13,16 +13,26 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.mongodb.MongoClientException;
+import com.mongodb.MongoCommandException;
+import com.mongodb.MongoNamespace;
+import com.mongodb.ServerAddress;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import io.github.mongolock.testkit.MongoExtension;
 import io.github.mongolock.testkit.TestMongo;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bson.BsonDocument;
+import org.bson.BsonDouble;
+import org.bson.BsonInt32;
+import org.bson.BsonString;
 import org.bson.Document;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -619,5 +629,156 @@ class MisuseTest {
     RWMutex nextWriter = mutex("lock_2", "c2");
     assertTrue(nextWriter.tryLock(Duration.ofSeconds(20)));
     nextWriter.unlock();
+  }
+
+  // ------------------------------------------------------------------------------- permissions
+
+  /**
+   * The lock collection as a user without write privileges sees it: the embedded server has no
+   * authorisation, so its writes (and, if asked, its index creation) fail here as mongod fails
+   * them, with the command error 13 Unauthorized; reads go through.
+   */
+  static final class Unauthorized {
+    final MongoCollection<Document> collection;
+    volatile boolean refuseWrites = true;
+    volatile boolean refuseIndexes;
+    final AtomicInteger refused = new AtomicInteger();
+
+    Unauthorized(MongoCollection<Document> delegate) {
+      this.collection = wrap(delegate);
+    }
+
+    @SuppressWarnings("unchecked")
+    private MongoCollection<Document> wrap(MongoCollection<Document> delegate) {
+      return (MongoCollection<Document>)
+          Proxy.newProxyInstance(
+              MongoCollection.class.getClassLoader(),
+              new Class<?>[] {MongoCollection.class},
+              (proxy, method, args) -> {
+                String name = method.getName();
+                String command =
+                    switch (name) {
+                      case "updateOne", "updateMany", "replaceOne" -> "update";
+                      case "deleteOne", "deleteMany" -> "delete";
+                      case "insertOne", "insertMany" -> "insert";
+                      case "findOneAndUpdate", "findOneAndDelete", "findOneAndReplace" ->
+                          "findAndModify";
+                      case "createIndex", "createIndexes" -> "createIndexes";
+                      default -> null;
+                    };
+                boolean refuse =
+                    command != null
+                        && (command.equals("createIndexes") ? refuseIndexes : refuseWrites);
+                if (refuse) {
+                  refused.incrementAndGet();
+                  throw unauthorized(delegate, command);
+                }
+                Object result;
+                try {
+                  result = method.invoke(delegate, args);
+                } catch (InvocationTargetException e) {
+                  throw e.getCause();
+                }
+                if (name.startsWith("with") && result instanceof MongoCollection<?> derived) {
+                  return wrap((MongoCollection<Document>) derived);
+                }
+                return result;
+              });
+    }
+
+    /** What mongod answers a user who lacks the privilege for {@code command}. */
+    static MongoCommandException unauthorized(MongoCollection<?> on, String command) {
+      MongoNamespace ns = on.getNamespace();
+      return new MongoCommandException(
+          new BsonDocument("ok", new BsonDouble(0))
+              .append(
+                  "errmsg",
+                  new BsonString(
+                      "not authorized on "
+                          + ns.getDatabaseName()
+                          + " to execute command { "
+                          + command
+                          + ": \""
+                          + ns.getCollectionName()
+                          + "\" }"))
+              .append("code", new BsonInt32(13))
+              .append("codeName", new BsonString("Unauthorized")),
+          new ServerAddress());
+    }
+  }
+
+  private static void assertUnauthorizedCause(Throwable e) {
+    assertTrue(
+        e.getCause() instanceof MongoCommandException c && c.getErrorCode() == 13,
+        "the driver's error is the cause: " + e.getCause());
+    assertTrue(e.getMessage().contains("Unauthorized"), e.getMessage());
+  }
+
+  @Test
+  void withoutThePrivilegeToCreateTheIndexesAnAcquireFailsSayingSo() {
+    Unauthorized readOnly = new Unauthorized(locks);
+    readOnly.refuseIndexes = true;
+    RWMutex m = new RWMutex(readOnly.collection, "lock_1", "client_1", fast());
+    for (Executable acquire : List.<Executable>of(m::tryLock, m::rLock)) {
+      LockAcquisitionException e = assertThrows(LockAcquisitionException.class, acquire);
+      assertTrue(e.getMessage().startsWith("error acquiring lock lock_1: "), e.getMessage());
+      assertNames(e, "lock_1", "client_1");
+      assertUnauthorizedCause(e);
+      assertTrue(e.getMessage().contains("createIndex privilege"), e.getMessage());
+      assertTrue(e.getMessage().contains("ensureIndex(false)"), e.getMessage());
+    }
+    assertCollectionNeverCreated();
+  }
+
+  @Test
+  void withoutWritePermissionAcquiresFailAtOnceAndWriteNothing() {
+    // an administrator created the indexes (through a client that may)
+    RWMutex admin = mutex("setup", "admin");
+    admin.lock();
+    admin.unlock();
+    Unauthorized readOnly = new Unauthorized(locks);
+    RWMutex m = new RWMutex(readOnly.collection, "lock_1", "client_1", fast());
+    for (Executable acquire :
+        List.<Executable>of(
+            m::tryLock,
+            m::tryRLock,
+            m::lock,
+            m::rLock,
+            () -> m.tryLock(Duration.ofSeconds(30)),
+            () -> m.acquireRead(Duration.ofSeconds(30)))) {
+      long start = System.nanoTime();
+      LockAcquisitionException e = assertThrows(LockAcquisitionException.class, acquire);
+      assertTrue(
+          System.nanoTime() - start < Duration.ofSeconds(10).toNanos(), "failed without waiting");
+      assertTrue(e.getMessage().startsWith("error acquiring lock lock_1: "), e.getMessage());
+      assertNames(e, "lock_1", "client_1");
+      assertUnauthorizedCause(e);
+      assertFalse(m.isHeld());
+    }
+    assertTrue(readOnly.refused.get() > 0);
+    assertEquals(List.of(), everything());
+  }
+
+  @Test
+  void withoutWritePermissionAnUnlockFailsWithAReleaseException() {
+    RWMutexOptions shortLease = fast().toBuilder().leaseTime(Duration.ofSeconds(1)).build();
+    try (LockRuntime runtime = LockRuntime.create()) {
+      Unauthorized revoked = new Unauthorized(locks);
+      revoked.refuseWrites = false;
+      RWMutex m = new RWMutex(runtime, revoked.collection, "lock_1", "client_1", shortLease);
+      m.lock();
+      Document held = storedRaw(locks, "lock_1");
+      revoked.refuseWrites = true; // the privilege was revoked while the lock was held
+      LockReleaseException e = assertThrows(LockReleaseException.class, m::unlock);
+      assertTrue(e.getMessage().startsWith("error releasing lock lock_1: "), e.getMessage());
+      assertNames(e, "lock_1", "client_1");
+      assertUnauthorizedCause(e);
+      assertFalse(m.isHeld(), "released locally all the same");
+      assertEquals(held.get("writer"), storedRaw(locks, "lock_1").get("writer"));
+    }
+    // its lease is no longer renewed (the renewals are refused too): another client takes over
+    RWMutex next = mutex("lock_1", "client_2");
+    assertTrue(next.tryLock(Duration.ofSeconds(20)));
+    next.unlock();
   }
 }

@@ -345,7 +345,13 @@ public final class LockEngine {
         store.lease().abandon(lockID);
         throw new LockFailure(
             LockFailure.Kind.RELEASE_FAILED,
-            "error releasing lock " + lockID + ": " + e.getMessage(),
+            "error releasing lock "
+                + lockID
+                + ": "
+                + e.getMessage()
+                + " (client: "
+                + clientID
+                + ")",
             lockID,
             clientID,
             e);
@@ -411,7 +417,13 @@ public final class LockEngine {
       } catch (MongoException e) {
         throw new LockFailure(
             LockFailure.Kind.ACQUIRE_FAILED,
-            "error issuing a fencing token for lock " + lockID + ": " + e.getMessage(),
+            "error issuing a fencing token for lock "
+                + lockID
+                + ": "
+                + e.getMessage()
+                + " (client: "
+                + clientID
+                + ")",
             lockID,
             clientID,
             e);
@@ -510,7 +522,7 @@ public final class LockEngine {
   LockFailure acquireFailed(MongoException e) {
     return new LockFailure(
         LockFailure.Kind.ACQUIRE_FAILED,
-        "error acquiring lock " + lockID + ": " + e.getMessage(),
+        "error acquiring lock " + lockID + ": " + e.getMessage() + " (client: " + clientID + ")",
         lockID,
         clientID,
         e);
