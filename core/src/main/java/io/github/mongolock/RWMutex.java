@@ -67,6 +67,11 @@ import org.bson.Document;
  *   <li>A client ID found on the lock in MongoDB but held by no thread of this JVM (say, left by a
  *       previous run with the same client ID) is treated as held by this client, as in the seed:
  *       acquire re-enters it and unlock releases it.
+ *   <li>A lock document with fields of types that neither this library nor mongo-lock-node writes
+ *       (written by hand, say {@code writer: 5} or {@code leases: 3}) is not interpreted: an
+ *       acquire that such a field keeps from being granted, or that MongoDB refuses because of it,
+ *       throws {@link LockAcquisitionException} at once, naming the fields, and leaves the document
+ *       as it is. Missing and null fields read as absent.
  * </ol>
  *
  * <p>Every wait is interruptible: an interrupted wait throws {@link LockInterruptedException},

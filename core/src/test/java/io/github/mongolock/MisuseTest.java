@@ -11,10 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import com.mongodb.MongoClientException;
 import com.mongodb.MongoCommandException;
 import com.mongodb.MongoNamespace;
+import com.mongodb.MongoWriteException;
 import com.mongodb.ServerAddress;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
@@ -29,6 +31,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.bson.BsonDocument;
 import org.bson.BsonDouble;
 import org.bson.BsonInt32;
@@ -39,6 +42,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.NullAndEmptySource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -606,7 +611,7 @@ class MisuseTest {
 
   @Test
   void aMongoClientClosedWhileHoldingFailsTheUnlockWithAReleaseException() {
-    RWMutexOptions shortLease = fast().toBuilder().leaseTime(Duration.ofSeconds(1)).build();
+    RWMutexOptions shortLease = fast().toBuilder().leaseTime(Duration.ofSeconds(3)).build();
     try (LockRuntime runtime = LockRuntime.create()) {
       MongoClient client = TestMongo.get().newClient();
       RWMutex writer = new RWMutex(runtime, throughOwnClient(client), "lock_1", "c1", shortLease);
@@ -761,7 +766,7 @@ class MisuseTest {
 
   @Test
   void withoutWritePermissionAnUnlockFailsWithAReleaseException() {
-    RWMutexOptions shortLease = fast().toBuilder().leaseTime(Duration.ofSeconds(1)).build();
+    RWMutexOptions shortLease = fast().toBuilder().leaseTime(Duration.ofSeconds(3)).build();
     try (LockRuntime runtime = LockRuntime.create()) {
       Unauthorized revoked = new Unauthorized(locks);
       revoked.refuseWrites = false;
@@ -780,5 +785,128 @@ class MisuseTest {
     RWMutex next = mutex("lock_1", "client_2");
     assertTrue(next.tryLock(Duration.ofSeconds(20)));
     next.unlock();
+  }
+
+  // ------------------------------------------------------------------------------- hand-written
+  // documents
+
+  /**
+   * Writes a lock document by hand, as another program might; returns it as stored.
+   *
+   * <p>The decision for documents with fields of the wrong type: the library never rewrites them
+   * and never waits for a holder it cannot interpret. An acquire that is not granted, or that
+   * MongoDB refuses, because of such a field fails at once with a {@link LockAcquisitionException}
+   * naming the lock, the client and each wrong field, and leaves the document as it is (fix or
+   * delete it). A missing or null field reads as absent, as in mongo-lock-node's documents; only
+   * where MongoDB refuses to add to a null array does the acquire fail, naming it.
+   */
+  private Document writtenByHand(String lockID, Document fields) {
+    Document doc = new Document("_id", lockID).append("lockID", lockID);
+    doc.putAll(fields);
+    locks.insertOne(doc);
+    return storedRaw(locks, lockID);
+  }
+
+  static Stream<Arguments> documentsOfWrongTypes() {
+    return Stream.of(
+        arguments(
+            "writer: 5",
+            new Document("writer", 5).append("readers", List.of()),
+            "writer is 5, expected a client ID (a string)"),
+        arguments(
+            "writer: {}",
+            new Document("writer", new Document()).append("readers", List.of()),
+            "writer is {}, expected a client ID (a string)"),
+        arguments(
+            "readers: \"x\"",
+            new Document("writer", "").append("readers", "x"),
+            "readers is \"x\", expected an array of client IDs"),
+        arguments(
+            "holders: \"x\" under another writer",
+            new Document("writer", "other").append("readers", List.of()).append("holders", "x"),
+            "holders is \"x\", expected an array of lease entries"),
+        arguments(
+            "leases: 3",
+            new Document("writer", "").append("readers", List.of()).append("leases", 3),
+            "leases is 3, expected a document of leases"),
+        arguments(
+            "expiresAt: \"tomorrow\" under another writer",
+            new Document("writer", "other")
+                .append("readers", List.of())
+                .append("expiresAt", "tomorrow"),
+            "expiresAt is \"tomorrow\", expected a date"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("documentsOfWrongTypes")
+  void aDocumentOfWrongTypesFailsAcquiresAtOnceAndIsLeftAsItIs(
+      String description, Document fields, String problem) {
+    Document before = writtenByHand("bad", fields);
+    RWMutex m = mutex("bad", "client_1");
+    for (Executable acquire :
+        List.<Executable>of(
+            m::tryLock,
+            m::tryRLock,
+            () -> m.tryLock(Duration.ofSeconds(30)),
+            () -> m.tryRLock(Duration.ofSeconds(30)),
+            m::lock,
+            m::rLock)) {
+      long start = System.nanoTime();
+      LockAcquisitionException e =
+          assertTimeoutPreemptively(
+              Duration.ofSeconds(20), () -> assertThrows(LockAcquisitionException.class, acquire));
+      assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos(), "did not wait");
+      assertTrue(e.getMessage().startsWith("error acquiring lock bad: "), e.getMessage());
+      assertTrue(e.getMessage().contains(problem), e.getMessage());
+      assertNames(e, "bad", "client_1");
+      assertEquals(before, storedRaw(locks, "bad"), "left as it is");
+      assertFalse(m.isHeld());
+    }
+    assertEquals(List.of(before), everything());
+  }
+
+  /** Null readers read as none: a write acquire is granted; MongoDB refuses to add a reader. */
+  @Test
+  void nullReadersReadAsNoneButCannotBeAddedTo() {
+    Document before = writtenByHand("bad", new Document("writer", "").append("readers", null));
+    RWMutex m = mutex("bad", "client_1");
+    LockAcquisitionException e = assertThrows(LockAcquisitionException.class, m::tryRLock);
+    assertTrue(e.getMessage().contains("readers is null, expected an array"), e.getMessage());
+    assertNames(e, "bad", "client_1");
+    assertTrue(e.getCause() instanceof MongoWriteException, String.valueOf(e.getCause()));
+    assertEquals(before, storedRaw(locks, "bad"));
+
+    assertTrue(m.tryLock(), "no readers: the write lock is free");
+    assertEquals(List.of(), storedRaw(locks, "bad").get("readers"));
+    m.unlock();
+    assertEquals(List.of(), everything());
+  }
+
+  /**
+   * A lock that its writer and readers show free is granted to a writer, whose acquire replaces the
+   * library's lease fields whole, whatever they held; a reader's acquire adds to them, which
+   * MongoDB refuses.
+   */
+  @Test
+  void holdersOfTheWrongTypeOnAFreeLock() {
+    Document before =
+        writtenByHand(
+            "bad", new Document("writer", "").append("readers", List.of()).append("holders", "x"));
+    RWMutex m = mutex("bad", "client_1");
+    LockAcquisitionException e = assertThrows(LockAcquisitionException.class, m::tryRLock);
+    assertTrue(
+        e.getMessage().contains("holders is \"x\", expected an array of lease entries"),
+        e.getMessage());
+    assertNames(e, "bad", "client_1");
+    assertEquals(before, storedRaw(locks, "bad"));
+
+    assertTrue(m.tryLock());
+    Document held = storedRaw(locks, "bad");
+    assertEquals("client_1", held.get("writer"));
+    assertEquals(
+        List.of(new Document("c", "client_1").append("s", m.leaseKeeper().sessionID)),
+        held.get("holders"));
+    m.unlock();
+    assertEquals(List.of(), everything());
   }
 }

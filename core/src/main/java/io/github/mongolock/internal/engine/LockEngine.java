@@ -528,6 +528,28 @@ public final class LockEngine {
         e);
   }
 
+  /**
+   * An acquire that fails because the lock document has fields of the wrong type ({@code problems}
+   * of {@link LockDocument}): nothing was changed, and waiting would not help.
+   */
+  LockFailure malformed(List<String> problems, MongoException cause) {
+    return new LockFailure(
+        LockFailure.Kind.ACQUIRE_FAILED,
+        "error acquiring lock "
+            + lockID
+            + ": its document in "
+            + store.collection().getNamespace().getFullName()
+            + " has fields of the wrong type, which this library neither interprets nor"
+            + " overwrites ("
+            + String.join("; ", problems)
+            + "); fix or delete the document (client: "
+            + clientID
+            + ")",
+        lockID,
+        clientID,
+        cause);
+  }
+
   static void pauseBeforeRetry(int tries) {
     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10L * tries));
   }
