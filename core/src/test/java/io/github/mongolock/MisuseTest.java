@@ -210,8 +210,10 @@ class MisuseTest {
     writer.lock();
     Document before = storedRaw(locks, "lock_1");
     LockNotHeldException e = assertThrows(LockNotHeldException.class, writer::rUnlock);
-    assertTrue(
-        e.getMessage().startsWith("lock lock_1 not currently held by client: client_1"),
+    // the seed's message, and what the thread does hold
+    assertEquals(
+        "lock lock_1 not currently held by client: client_1 in read mode (this thread holds the"
+            + " write lock: unlock() releases it)",
         e.getMessage());
     assertNames(e, "lock_1", "client_1");
     assertTrue(writer.isWriteLockedByCurrentThread());
@@ -222,6 +224,10 @@ class MisuseTest {
     reader.rLock();
     before = storedRaw(locks, "lock_2");
     e = assertThrows(LockNotHeldException.class, reader::unlock);
+    assertEquals(
+        "lock lock_2 not currently held by client: client_1 in write mode (this thread holds the"
+            + " read lock: rUnlock() releases it)",
+        e.getMessage());
     assertNames(e, "lock_2", "client_1");
     assertTrue(reader.isReadLockedByCurrentThread());
     assertEquals(before, storedRaw(locks, "lock_2"));
