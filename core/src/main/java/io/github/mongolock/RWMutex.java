@@ -11,7 +11,6 @@ import io.github.mongolock.internal.store.LockDocument;
 import io.github.mongolock.internal.store.LockProtocol;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiPredicate;
@@ -358,7 +357,11 @@ public final class RWMutex {
 
   /** Tells {@code listener} when a hold acquired through this instance is lost. */
   public void addLockLostListener(LockLostListener listener) {
-    listeners.add(Objects.requireNonNull(listener, "listener"));
+    if (listener == null) {
+      throw new IllegalArgumentException(
+          "listener must not be null (lock: " + lockID + ", client: " + clientID + ")");
+    }
+    listeners.add(listener);
   }
 
   public void removeLockLostListener(LockLostListener listener) {
@@ -421,7 +424,10 @@ public final class RWMutex {
    */
   public boolean conditionalOverrideLockWriter(
       BiPredicate<String, String> condition, boolean upsert, Duration timeout) {
-    Objects.requireNonNull(condition, "condition");
+    if (condition == null) {
+      throw new IllegalArgumentException(
+          "condition must not be null (lock: " + lockID + ", client: " + clientID + ")");
+    }
     Wait wait = waitFor(timeout);
     do {
       LockDocument current;

@@ -363,6 +363,22 @@ class MisuseTest {
     assertCollectionNeverCreated();
   }
 
+  /** Like the constructor's, as IllegalArgumentException (they were NullPointerExceptions). */
+  @Test
+  void nullArgumentsOfTheOtherMethodsAreRefusedNamingTheLockAndClient() {
+    RWMutex m = mutex("lock_1", "client_1");
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> m.conditionalOverrideLockWriter(null, true, Duration.ofSeconds(1)));
+    assertTrue(e.getMessage().startsWith("condition must not be null"), e.getMessage());
+    assertNames(e, "lock_1", "client_1");
+    e = assertThrows(IllegalArgumentException.class, () -> m.addLockLostListener(null));
+    assertTrue(e.getMessage().startsWith("listener must not be null"), e.getMessage());
+    assertNames(e, "lock_1", "client_1");
+    assertCollectionNeverCreated();
+  }
+
   // ------------------------------------------------------------------------------- durations
 
   @Test
