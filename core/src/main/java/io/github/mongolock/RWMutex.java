@@ -395,10 +395,17 @@ public final class RWMutex {
       engine.ensureIndex();
       outcome = engine.overrideWriter(oldWriter == null ? "" : oldWriter, upsert);
     } catch (com.mongodb.MongoException e) {
-      throw new LockOverrideException(prefix + ": " + e.getMessage(), lockID, clientID, e);
-    } catch (LockFailure f) {
       throw new LockOverrideException(
-          prefix + ": " + f.getMessage(), lockID, clientID, f.getCause());
+          prefix + ": " + e.getMessage() + " (client: " + clientID + ")", lockID, clientID, e);
+    } catch (LockFailure f) {
+      // the index set-up failed: its message already names the lock and the client
+      String acquiring = "error acquiring lock " + lockID + ": ";
+      String m = f.getMessage();
+      throw new LockOverrideException(
+          prefix + ": " + (m.startsWith(acquiring) ? m.substring(acquiring.length()) : m),
+          lockID,
+          clientID,
+          f.getCause());
     }
     if (outcome == LockProtocol.Outcome.DUPLICATE_KEY) {
       // the lock exists with another writer: the upsert's filter did not match it
@@ -435,7 +442,16 @@ public final class RWMutex {
         current = engine.read();
       } catch (com.mongodb.MongoException e) {
         throw new LockOverrideException(
-            "error overriding lock " + lockID + ": " + e.getMessage(), lockID, clientID, e);
+            "error overriding lock "
+                + lockID
+                + ": "
+                + e.getMessage()
+                + " (client: "
+                + clientID
+                + ")",
+            lockID,
+            clientID,
+            e);
       }
       String oldWriter;
       if (current == null) {

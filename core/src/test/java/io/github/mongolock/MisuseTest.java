@@ -624,9 +624,15 @@ class MisuseTest {
         assertTrue(e.getMessage().contains("MongoClient is closed"), e.getMessage());
         assertTrue(e.getCause() instanceof MongoClientException, String.valueOf(e.getCause()));
       }
-      LockOverrideException e =
-          assertThrows(LockOverrideException.class, () -> m.tryOverrideLockWriter("", true));
-      assertTrue(e.getMessage().contains("MongoClient is closed"), e.getMessage());
+      for (Executable override :
+          List.<Executable>of(
+              () -> m.tryOverrideLockWriter("", true),
+              () -> m.conditionalOverrideLockWriter((o, n) -> true, true, Duration.ZERO))) {
+        LockOverrideException e = assertThrows(LockOverrideException.class, override);
+        assertTrue(e.getMessage().startsWith("error overriding lock lock_1: "), e.getMessage());
+        assertTrue(e.getMessage().contains("MongoClient is closed"), e.getMessage());
+        assertNames(e, "lock_1", "client_1");
+      }
     }
     assertCollectionNeverCreated();
   }
