@@ -13,24 +13,34 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientException;
 import com.mongodb.MongoCommandException;
 import com.mongodb.MongoNamespace;
 import com.mongodb.MongoWriteException;
 import com.mongodb.ServerAddress;
 import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import io.github.mongolock.testkit.MongoExtension;
 import io.github.mongolock.testkit.TestMongo;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
 import java.util.stream.Stream;
 import org.bson.BsonDocument;
 import org.bson.BsonDouble;
@@ -935,6 +945,174 @@ class MisuseTest {
         List.of(new Document("c", "client_1").append("s", m.leaseKeeper().sessionID)),
         held.get("holders"));
     m.unlock();
+    assertEquals(List.of(), everything());
+  }
+
+  // ------------------------------------------------------------------------------- secrets
+
+  /**
+   * What is logged while it runs: the JDK's System.Logger, which the library uses, goes to
+   * java.util.logging here (captured at every level); the driver logs through slf4j-simple, which
+   * writes to System.err (captured by a tee, as is System.out).
+   */
+  static final class CapturedLogs implements AutoCloseable {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final PrintStream originalOut = System.out;
+    private final PrintStream originalErr = System.err;
+    private final List<String> records = new CopyOnWriteArrayList<>();
+    private final java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+    private final java.util.logging.Logger library =
+        java.util.logging.Logger.getLogger("io.github.mongolock");
+    private final java.util.logging.Level libraryLevel = library.getLevel();
+    private final Handler handler =
+        new Handler() {
+          @Override
+          public void publish(LogRecord r) {
+            StringBuilder b = new StringBuilder(r.getLoggerName() + " " + r.getMessage());
+            if (r.getParameters() != null) {
+              for (Object p : r.getParameters()) {
+                b.append(' ').append(p);
+              }
+            }
+            for (Throwable t = r.getThrown(); t != null; t = t.getCause()) {
+              b.append(' ').append(t);
+            }
+            records.add(b.toString());
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+
+    CapturedLogs() {
+      handler.setLevel(java.util.logging.Level.ALL);
+      root.addHandler(handler);
+      library.setLevel(java.util.logging.Level.ALL);
+      System.setOut(new PrintStream(new Tee(originalOut, out), true));
+      System.setErr(new PrintStream(new Tee(originalErr, out), true));
+    }
+
+    /** Every captured line. */
+    List<String> lines() {
+      List<String> lines = new ArrayList<>(records);
+      synchronized (out) {
+        lines.addAll(List.of(out.toString(StandardCharsets.UTF_8).split("\n")));
+      }
+      return lines;
+    }
+
+    @Override
+    public void close() {
+      System.setOut(originalOut);
+      System.setErr(originalErr);
+      root.removeHandler(handler);
+      library.setLevel(libraryLevel);
+    }
+
+    private static final class Tee extends OutputStream {
+      private final OutputStream first;
+      private final ByteArrayOutputStream copy;
+
+      Tee(OutputStream first, ByteArrayOutputStream copy) {
+        this.first = first;
+        this.copy = copy;
+      }
+
+      @Override
+      public void write(int b) throws IOException {
+        first.write(b);
+        synchronized (copy) {
+          copy.write(b);
+        }
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        first.write(b, off, len);
+        synchronized (copy) {
+          copy.write(b, off, len);
+        }
+      }
+    }
+  }
+
+  /** Every message and description of {@code e}, its causes and suppressed exceptions. */
+  private static void collectTexts(Throwable e, List<String> into) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      into.add(t.toString());
+      into.add(String.valueOf(t.getMessage()));
+      for (Throwable s : t.getSuppressed()) {
+        collectTexts(s, into);
+      }
+    }
+  }
+
+  /**
+   * A connection string with a password, to the test's server (which refuses to authenticate: the
+   * embedded one knows no saslStart) and to a port where nothing listens: every call fails with a
+   * lock exception (or, a timed wait, returns false), and neither its messages, its causes', the
+   * options', the mutex's, nor any line logged meanwhile contains the password.
+   */
+  @Test
+  void aPasswordInTheConnectionStringAppearsInNoMessageAndNoLog() {
+    String password = "n0tInAnyM3ssage";
+    ConnectionString server = new ConnectionString(TestMongo.get().uri());
+    List<String> uris =
+        List.of(
+            "mongodb://lock-user:"
+                + password
+                + "@"
+                + String.join(",", server.getHosts())
+                + "/?authSource=admin&serverSelectionTimeoutMS=2000",
+            "mongodb://lock-user:"
+                + password
+                + "@127.0.0.1:1/?serverSelectionTimeoutMS=500&connectTimeoutMS=500");
+    List<String> texts = new ArrayList<>();
+    List<Throwable> thrown = new ArrayList<>();
+    try (CapturedLogs logs = new CapturedLogs()) {
+      for (String uri : uris) {
+        try (MongoClient client = MongoClients.create(uri)) {
+          RWMutexOptions options =
+              fast().toBuilder().commandTimeout(Duration.ofMillis(500)).build();
+          for (RWMutexOptions o :
+              List.of(options, options.toBuilder().ensureIndex(false).build())) {
+            RWMutex m = new RWMutex(throughOwnClient(client), "lock_1", "client_1", o);
+            texts.add(o.toString());
+            texts.add(m.toString());
+            for (Executable call :
+                List.<Executable>of(
+                    m::tryLock,
+                    () -> m.tryRLock(Duration.ofMillis(500)),
+                    m::unlock,
+                    m::rUnlock,
+                    () -> m.tryOverrideLockWriter("", true),
+                    () -> m.conditionalOverrideLockWriter((a, b) -> true, true, Duration.ZERO))) {
+              try {
+                call.execute(); // a timed wait whose commands time out returns false at its bound
+              } catch (Throwable e) {
+                assertTrue(e instanceof MongoLockException, "a lock exception: " + e);
+                assertNames(e, "lock_1", "client_1");
+                thrown.add(e);
+              }
+            }
+          }
+        }
+      }
+      // the capture itself works: a line of each kind shows up
+      System.getLogger("io.github.mongolock.MisuseTest").log(System.Logger.Level.DEBUG, "marker-1");
+      System.err.println("marker-2");
+      texts.addAll(logs.lines());
+      assertTrue(texts.stream().anyMatch(t -> t.contains("marker-1")), "System.Logger captured");
+      assertTrue(texts.stream().anyMatch(t -> t.contains("marker-2")), "System.err captured");
+    }
+    thrown.forEach(e -> collectTexts(e, texts));
+    assertFalse(thrown.isEmpty());
+    for (String text : texts) {
+      assertFalse(text.contains(password), "the password is shown: " + text);
+    }
     assertEquals(List.of(), everything());
   }
 }
