@@ -1,8 +1,8 @@
 package io.github.mongolock;
 
 /**
- * MongoDB failed while acquiring a lock: {@code error acquiring lock <lockID>: <cause>}. The cause
- * is kept.
+ * MongoDB failed while acquiring a lock: {@code error acquiring lock <lockID>: <cause> (client:
+ * <clientID>)}. The cause is kept.
  */
 public class LockAcquisitionException extends MongoLockException {
 

@@ -1,8 +1,8 @@
 package io.github.mongolock;
 
 /**
- * MongoDB failed while releasing a lock: {@code error releasing lock <lockID>: <cause>}. The cause
- * is kept.
+ * MongoDB failed while releasing a lock: {@code error releasing lock <lockID>: <cause> (client:
+ * <clientID>)}. The cause is kept.
  */
 public class LockReleaseException extends MongoLockException {
 

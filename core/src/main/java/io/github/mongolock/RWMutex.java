@@ -11,7 +11,6 @@ import io.github.mongolock.internal.store.LockDocument;
 import io.github.mongolock.internal.store.LockProtocol;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiPredicate;
@@ -67,6 +66,11 @@ import org.bson.Document;
  *   <li>A client ID found on the lock in MongoDB but held by no thread of this JVM (say, left by a
  *       previous run with the same client ID) is treated as held by this client, as in the seed:
  *       acquire re-enters it and unlock releases it.
+ *   <li>A lock document with fields of types that neither this library nor mongo-lock-node writes
+ *       (written by hand, say {@code writer: 5} or {@code leases: 3}) is not interpreted: an
+ *       acquire that such a field keeps from being granted, or that MongoDB refuses because of it,
+ *       throws {@link LockAcquisitionException} at once, naming the fields, and leaves the document
+ *       as it is. Missing and null fields read as absent.
  * </ol>
  *
  * <p>Every wait is interruptible: an interrupted wait throws {@link LockInterruptedException},
@@ -108,12 +112,14 @@ public final class RWMutex {
       RWMutexOptions options) {
     if (lockID == null || lockID.isBlank()) {
       throw new IllegalArgumentException(
-          "lockID must not be null or blank (client: " + clientID + ")");
+          "lockID must not be null or blank (client: " + abbreviate(clientID) + ")");
     }
     if (clientID == null || clientID.isBlank()) {
       throw new IllegalArgumentException(
-          "clientID must not be null or blank (lock: " + lockID + ")");
+          "clientID must not be null or blank (lock: " + abbreviate(lockID) + ")");
     }
+    checkID("lockID", lockID, "client", clientID);
+    checkID("clientID", clientID, "lock", lockID);
     if (collection == null) {
       throw new IllegalArgumentException(
           "collection must not be null (lock: " + lockID + ", client: " + clientID + ")");
@@ -149,6 +155,71 @@ public final class RWMutex {
             clientID,
             options.engineSettings(),
             engineListeners);
+  }
+
+  /**
+   * The longest lock or client ID, in bytes of UTF-8 (16 KiB); a longer one is refused with an
+   * {@link IllegalArgumentException}.
+   *
+   * <p>IDs longer than the 1024 bytes an index key could have before MongoDB 4.2 are accepted: 4.2
+   * removed that limit where the featureCompatibilityVersion is 4.2 or later (SERVER-36278, "Remove
+   * the 1KB index key size limit"; the Index Key Limit entry of
+   * https://www.mongodb.com/docs/manual/reference/limits/ applies to earlier versions only), and
+   * this library needs MongoDB 4.4 or later. The limit is the library's own: the lock document
+   * holds the lockID twice ({@code _id} and {@code lockID}) and each holder's clientID twice, each
+   * command several of them, and a document, like a command, must stay below MongoDB's 16 MiB (the
+   * BSON Document Size entry of the same page); 16 KiB leaves room for hundreds of readers, and
+   * keeps messages that name the lock readable.
+   */
+  public static final int MAX_ID_BYTES = 16 * 1024;
+
+  /**
+   * Refuses an ID that MongoDB cannot store as it is (an unpaired surrogate, which UTF-8 cannot
+   * encode, so that two such IDs could name one lock) or that is longer than {@link #MAX_ID_BYTES}.
+   */
+  private static void checkID(String name, String id, String otherName, String other) {
+    long bytes = 0;
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < id.length()
+          && Character.isLowSurrogate(id.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new IllegalArgumentException(
+            String.format(
+                "%s must be valid Unicode: an unpaired surrogate \\u%04X at index %d, which"
+                    + " MongoDB's UTF-8 cannot store (%s: %s)",
+                name, (int) c, i, otherName, abbreviate(other)));
+      } else {
+        bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+      }
+    }
+    if (bytes > MAX_ID_BYTES) {
+      throw new IllegalArgumentException(
+          name
+              + " must not be longer than "
+              + MAX_ID_BYTES
+              + " bytes of UTF-8, got "
+              + bytes
+              + ": "
+              + abbreviate(id)
+              + " ("
+              + otherName
+              + ": "
+              + abbreviate(other)
+              + ")");
+    }
+  }
+
+  /** An ID for a message about a bad ID: its first 40 chars, with the length when cut. */
+  private static String abbreviate(String id) {
+    if (id == null || id.length() <= 40) {
+      return id;
+    }
+    int end = Character.isHighSurrogate(id.charAt(39)) ? 39 : 40;
+    return id.substring(0, end) + "... (" + id.length() + " chars)";
   }
 
   public String lockID() {
@@ -286,7 +357,11 @@ public final class RWMutex {
 
   /** Tells {@code listener} when a hold acquired through this instance is lost. */
   public void addLockLostListener(LockLostListener listener) {
-    listeners.add(Objects.requireNonNull(listener, "listener"));
+    if (listener == null) {
+      throw new IllegalArgumentException(
+          "listener must not be null (lock: " + lockID + ", client: " + clientID + ")");
+    }
+    listeners.add(listener);
   }
 
   public void removeLockLostListener(LockLostListener listener) {
@@ -320,10 +395,17 @@ public final class RWMutex {
       engine.ensureIndex();
       outcome = engine.overrideWriter(oldWriter == null ? "" : oldWriter, upsert);
     } catch (com.mongodb.MongoException e) {
-      throw new LockOverrideException(prefix + ": " + e.getMessage(), lockID, clientID, e);
-    } catch (LockFailure f) {
       throw new LockOverrideException(
-          prefix + ": " + f.getMessage(), lockID, clientID, f.getCause());
+          prefix + ": " + e.getMessage() + " (client: " + clientID + ")", lockID, clientID, e);
+    } catch (LockFailure f) {
+      // the index set-up failed: its message already names the lock and the client
+      String acquiring = "error acquiring lock " + lockID + ": ";
+      String m = f.getMessage();
+      throw new LockOverrideException(
+          prefix + ": " + (m.startsWith(acquiring) ? m.substring(acquiring.length()) : m),
+          lockID,
+          clientID,
+          f.getCause());
     }
     if (outcome == LockProtocol.Outcome.DUPLICATE_KEY) {
       // the lock exists with another writer: the upsert's filter did not match it
@@ -349,7 +431,10 @@ public final class RWMutex {
    */
   public boolean conditionalOverrideLockWriter(
       BiPredicate<String, String> condition, boolean upsert, Duration timeout) {
-    Objects.requireNonNull(condition, "condition");
+    if (condition == null) {
+      throw new IllegalArgumentException(
+          "condition must not be null (lock: " + lockID + ", client: " + clientID + ")");
+    }
     Wait wait = waitFor(timeout);
     do {
       LockDocument current;
@@ -357,7 +442,16 @@ public final class RWMutex {
         current = engine.read();
       } catch (com.mongodb.MongoException e) {
         throw new LockOverrideException(
-            "error overriding lock " + lockID + ": " + e.getMessage(), lockID, clientID, e);
+            "error overriding lock "
+                + lockID
+                + ": "
+                + e.getMessage()
+                + " (client: "
+                + clientID
+                + ")",
+            lockID,
+            clientID,
+            e);
       }
       String oldWriter;
       if (current == null) {

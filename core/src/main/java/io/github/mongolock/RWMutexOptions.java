@@ -58,6 +58,11 @@ import java.util.Objects;
  *   <tr><td>{@code readConcern}</td><td>{@code majority}</td><td>read concern of every read of lock
  *       state (the contended path and the heartbeat's check).</td></tr>
  * </table>
+ *
+ * <p>Every duration must be positive and at most {@code Long.MAX_VALUE} nanoseconds (about 292
+ * years); {@code writerWaitingTtl}, {@code leaseTime} and {@code commandTimeout}, which MongoDB
+ * takes in milliseconds, at least 1 ms. {@link Builder#build()} refuses others with an {@link
+ * IllegalArgumentException} naming the setting.
  */
 public final class RWMutexOptions {
 
@@ -80,11 +85,13 @@ public final class RWMutexOptions {
     requirePositive(b.sleepTime, "sleepTime");
     requirePositive(b.minSleepTime, "minSleepTime");
     requirePositive(b.writerWaitingTtl, "writerWaitingTtl");
+    requireMillis(b.writerWaitingTtl, "writerWaitingTtl");
     if (b.minSleepTime.compareTo(b.sleepTime) > 0) {
       throw new IllegalArgumentException(
           "minSleepTime (" + b.minSleepTime + ") must not exceed sleepTime (" + b.sleepTime + ")");
     }
     requirePositive(b.leaseTime, "leaseTime");
+    requireMillis(b.leaseTime, "leaseTime");
     Duration interval = b.renewInterval == null ? b.leaseTime.dividedBy(3) : b.renewInterval;
     requirePositive(interval, "renewInterval");
     if (interval.compareTo(b.leaseTime) >= 0) {
@@ -97,6 +104,7 @@ public final class RWMutexOptions {
     this.leaseTime = b.leaseTime;
     this.renewInterval = interval;
     requirePositive(b.commandTimeout, "commandTimeout");
+    requireMillis(b.commandTimeout, "commandTimeout");
     this.commandTimeout = b.commandTimeout;
     this.writeConcern = b.writeConcern;
     this.readConcern = b.readConcern;
@@ -112,6 +120,27 @@ public final class RWMutexOptions {
   private static void requirePositive(Duration d, String name) {
     if (d == null || d.isZero() || d.isNegative()) {
       throw new IllegalArgumentException(name + " must be a positive duration, got " + d);
+    }
+    try {
+      d.toNanos(); // the waits count in nanoseconds
+    } catch (ArithmeticException tooLong) {
+      throw new IllegalArgumentException(
+          name
+              + " must be at most "
+              + Duration.ofNanos(Long.MAX_VALUE)
+              + " (about 292 years), got "
+              + d);
+    }
+  }
+
+  /**
+   * For the settings that reach MongoDB (or the driver's timeoutMS) in whole milliseconds, where
+   * less than 1 ms would become 0: no timeout at all, or a lease or mark expired when stamped.
+   */
+  private static void requireMillis(Duration d, String name) {
+    if (d.toMillis() < 1) {
+      throw new IllegalArgumentException(
+          name + " must be at least 1 ms (MongoDB takes it in milliseconds), got " + d);
     }
   }
 

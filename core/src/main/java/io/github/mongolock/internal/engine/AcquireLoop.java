@@ -2,8 +2,11 @@ package io.github.mongolock.internal.engine;
 
 import com.mongodb.MongoException;
 import com.mongodb.MongoInterruptedException;
+import com.mongodb.MongoWriteException;
 import io.github.mongolock.internal.store.LockDocument;
 import io.github.mongolock.internal.store.LockProtocol;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -192,7 +195,7 @@ final class AcquireLoop {
         throw engine.interrupted();
       } catch (MongoException e) {
         if (!LockProtocol.outcomeUnknown(e)) {
-          throw engine.acquireFailed(e);
+          throw refused(e);
         }
         if (deadlinePassed()) {
           undoInBackground = true;
@@ -206,6 +209,27 @@ final class AcquireLoop {
         throw engine.acquireFailed(e);
       }
     }
+  }
+
+  /**
+   * The failure of an attempt that MongoDB refused: when it refused to apply the update to the
+   * document (a write error), the document is read to tell whether a field of the wrong type was
+   * why, and the failure names it.
+   */
+  private LockFailure refused(MongoException e) {
+    if (e instanceof MongoWriteException) {
+      try {
+        LockDocument doc = store.read(commandMillis());
+        if (doc != null && !(doc.problems().isEmpty() && doc.nullFields().isEmpty())) {
+          List<String> problems = new ArrayList<>(doc.problems());
+          problems.addAll(doc.nullFields());
+          return engine.malformed(problems, e);
+        }
+      } catch (MongoException unreadable) {
+        e.addSuppressed(unreadable);
+      }
+    }
+    return engine.acquireFailed(e);
   }
 
   /**
@@ -332,6 +356,10 @@ final class AcquireLoop {
       }
       if (doc == null) {
         return Suggestion.NOTHING;
+      }
+      if (!doc.problems().isEmpty()) {
+        // a holder this library cannot see: neither wait for it nor evict from the document
+        throw engine.malformed(doc.problems(), null);
       }
       Set<String> expired = observer.expired(doc);
       boolean evicted = !expired.isEmpty() && store.evictExpired(doc, expired, ms);

@@ -194,6 +194,7 @@ public final class LockEngine {
     try {
       LocalHolds holds;
       LocalHolds.Exit exit;
+      boolean holdsOtherMode = false;
       site.mutex.lock();
       try {
         holds = site.clients.get(clientID);
@@ -205,6 +206,11 @@ public final class LockEngine {
           case NOT_LOCAL:
             // No thread of this JVM holds it for this client: the seed's behaviour, release what
             // MongoDB says this client holds (for example after a restart with the same client ID).
+            holdsOtherMode =
+                holds != null
+                    && (mode.isWrite()
+                        ? holds.isReadLockedBy(owner)
+                        : holds.isWriteLockedBy(owner));
             holds = null;
             break;
           case NOT_OWNER:
@@ -232,7 +238,23 @@ public final class LockEngine {
       } finally {
         site.mutex.unlock();
       }
-      releaseLastHold(site, holds, mode, exit.wasLost(), exit.keepEntry());
+      try {
+        releaseLastHold(site, holds, mode, exit.wasLost(), exit.keepEntry());
+      } catch (LockFailure f) {
+        if (holdsOtherMode && f.kind() == LockFailure.Kind.NOT_HELD) {
+          // the seed's message, and what the caller does hold: the unlock of the other mode
+          throw new LockFailure(
+              LockFailure.Kind.NOT_HELD,
+              f.getMessage()
+                  + (mode.isWrite()
+                      ? " in write mode (this thread holds the read lock: rUnlock() releases it)"
+                      : " in read mode (this thread holds the write lock: unlock() releases it)"),
+              lockID,
+              clientID,
+              null);
+        }
+        throw f;
+      }
     } finally {
       runtime.leave(site);
     }
@@ -345,7 +367,13 @@ public final class LockEngine {
         store.lease().abandon(lockID);
         throw new LockFailure(
             LockFailure.Kind.RELEASE_FAILED,
-            "error releasing lock " + lockID + ": " + e.getMessage(),
+            "error releasing lock "
+                + lockID
+                + ": "
+                + e.getMessage()
+                + " (client: "
+                + clientID
+                + ")",
             lockID,
             clientID,
             e);
@@ -411,7 +439,13 @@ public final class LockEngine {
       } catch (MongoException e) {
         throw new LockFailure(
             LockFailure.Kind.ACQUIRE_FAILED,
-            "error issuing a fencing token for lock " + lockID + ": " + e.getMessage(),
+            "error issuing a fencing token for lock "
+                + lockID
+                + ": "
+                + e.getMessage()
+                + " (client: "
+                + clientID
+                + ")",
             lockID,
             clientID,
             e);
@@ -510,10 +544,32 @@ public final class LockEngine {
   LockFailure acquireFailed(MongoException e) {
     return new LockFailure(
         LockFailure.Kind.ACQUIRE_FAILED,
-        "error acquiring lock " + lockID + ": " + e.getMessage(),
+        "error acquiring lock " + lockID + ": " + e.getMessage() + " (client: " + clientID + ")",
         lockID,
         clientID,
         e);
+  }
+
+  /**
+   * An acquire that fails because the lock document has fields of the wrong type ({@code problems}
+   * of {@link LockDocument}): nothing was changed, and waiting would not help.
+   */
+  LockFailure malformed(List<String> problems, MongoException cause) {
+    return new LockFailure(
+        LockFailure.Kind.ACQUIRE_FAILED,
+        "error acquiring lock "
+            + lockID
+            + ": its document in "
+            + store.collection().getNamespace().getFullName()
+            + " has fields of the wrong type, which this library neither interprets nor"
+            + " overwrites ("
+            + String.join("; ", problems)
+            + "); fix or delete the document (client: "
+            + clientID
+            + ")",
+        lockID,
+        clientID,
+        cause);
   }
 
   static void pauseBeforeRetry(int tries) {

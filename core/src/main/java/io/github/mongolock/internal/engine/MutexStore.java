@@ -98,7 +98,7 @@ final class MutexStore {
     } catch (IndexSetup.SetupException e) {
       throw new LockFailure(
           LockFailure.Kind.ACQUIRE_FAILED,
-          "error acquiring lock " + lockID + ": " + e.getMessage(),
+          "error acquiring lock " + lockID + ": " + e.getMessage() + " (client: " + clientID + ")",
           lockID,
           clientID,
           e.getCause());

@@ -34,6 +34,7 @@ import org.bson.Document;
 public final class IndexSetup {
 
   private static final int CANNOT_CREATE_INDEX = 67;
+  private static final int UNAUTHORIZED = 13;
   private final Set<String> indexed = ConcurrentHashMap.newKeySet();
 
   /** The collection cannot serve as a lock collection; the message says why. */
@@ -54,6 +55,9 @@ public final class IndexSetup {
       existing = collection.listIndexes().into(new ArrayList<>());
     } catch (MongoException e) {
       throw failed(ns, "cannot list its indexes: " + e.getMessage(), e);
+    } catch (IllegalStateException e) {
+      MongoException refused = LockProtocol.refusedByDriver(e);
+      throw failed(ns, "cannot list its indexes: " + refused.getMessage(), refused);
     }
     Document lockIndex = indexOn(existing, LOCK_ID);
     if (lockIndex == null) {
@@ -109,13 +113,24 @@ public final class IndexSetup {
       }
     }
     try {
-      collection.createIndex(Indexes.ascending(field), new IndexOptions().unique(unique));
+      try {
+        collection.createIndex(Indexes.ascending(field), new IndexOptions().unique(unique));
+      } catch (IllegalStateException e) {
+        throw LockProtocol.refusedByDriver(e);
+      }
     } catch (MongoException e) {
       String hint =
-          e.getCode() == CANNOT_CREATE_INDEX
-              ? " (on a sharded cluster the lock collection must be unsharded or sharded on"
-                  + " {lockID: 1}: a unique index needs the shard key as its prefix)"
-              : " (a conflicting index may have been created meanwhile)";
+          switch (e.getCode()) {
+            case CANNOT_CREATE_INDEX ->
+                " (on a sharded cluster the lock collection must be"
+                    + " unsharded or sharded on {lockID: 1}: a unique index needs the shard key as its"
+                    + " prefix)";
+            case UNAUTHORIZED ->
+                " (the user lacks the createIndex privilege on the collection:"
+                    + " grant it, or have the indexes created by a user who has it and set"
+                    + " ensureIndex(false))";
+            default -> " (a conflicting index may have been created meanwhile)";
+          };
       throw failed(
           ns,
           "cannot create the "

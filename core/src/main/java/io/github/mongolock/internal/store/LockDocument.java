@@ -45,6 +45,12 @@ import org.bson.Document;
  * the same lock, even when the collection was dropped and re-created without the {@code lockID}
  * index while processes ran. (mongo-lock-node inserts documents with an ObjectId {@code _id}; with
  * those, uniqueness still rests on the {@code lockID} index.)
+ *
+ * <p>A document with fields of other types (written by hand, or by another program) is not one this
+ * library interprets: {@link #problems()} lists them, and an acquire that is not granted, or that
+ * MongoDB refuses, because of such a field fails naming them rather than wait for a holder it
+ * cannot see or rewrite the document. {@link #nullFields()} lists the arrays and documents that are
+ * null, which the rules read as absent but to which MongoDB refuses to add.
  */
 public record LockDocument(
     Object id,
@@ -55,7 +61,9 @@ public record LockDocument(
     WaitingMark writerWaiting,
     List<Holder> holders,
     Map<String, Lease> leases,
-    Long fence) {
+    Long fence,
+    List<String> problems,
+    List<String> nullFields) {
 
   public static final String ID = "_id";
   public static final String LOCK_ID = "lockID";
@@ -102,7 +110,10 @@ public record LockDocument(
     return leasePath(session) + "." + LEASE_MS;
   }
 
-  /** The view of a stored document; null for null. Fields of unexpected types read as absent. */
+  /**
+   * The view of a stored document; null for null. Fields of unexpected types read as absent, and
+   * are listed in {@link #problems()}.
+   */
   public static LockDocument of(Document doc) {
     if (doc == null) {
       return null;
@@ -152,7 +163,107 @@ public record LockDocument(
         mark,
         List.copyOf(holders),
         java.util.Collections.unmodifiableMap(leases),
-        doc.get(FENCE) instanceof Number n ? n.longValue() : null);
+        doc.get(FENCE) instanceof Number n ? n.longValue() : null,
+        List.copyOf(problems(doc)),
+        List.copyOf(nullFields(doc)));
+  }
+
+  /**
+   * The fields of {@code doc} whose type neither this library nor mongo-lock-node writes, each as
+   * "field is value, expected type": the document was written by hand or by another program. A
+   * missing or null field is no problem here (the rules read it as absent; see {@link
+   * #nullFields}).
+   */
+  private static List<String> problems(Document doc) {
+    List<String> problems = new ArrayList<>();
+    Object writer = doc.get(WRITER);
+    if (writer != null && !(writer instanceof String)) {
+      problems.add(WRITER + " is " + shown(writer) + ", expected a client ID (a string)");
+    }
+    Object readers = doc.get(READERS);
+    if (readers != null && !(readers instanceof List)) {
+      problems.add(READERS + " is " + shown(readers) + ", expected an array of client IDs");
+    } else if (readers instanceof List<?> list) {
+      list.stream()
+          .filter(r -> !(r instanceof String))
+          .findFirst()
+          .ifPresent(r -> problems.add(READERS + " has " + shown(r) + ", expected client IDs"));
+    }
+    Object holders = doc.get(HOLDERS);
+    if (holders != null && !(holders instanceof List)) {
+      problems.add(HOLDERS + " is " + shown(holders) + ", expected an array of lease entries");
+    } else if (holders instanceof List<?> list) {
+      list.stream()
+          .filter(
+              h ->
+                  !(h instanceof Document d
+                      && d.get(HOLDER_CLIENT) instanceof String
+                      && d.get(HOLDER_SESSION) instanceof String))
+          .findFirst()
+          .ifPresent(
+              h ->
+                  problems.add(
+                      HOLDERS + " has " + shown(h) + ", expected {c: client, s: session}"));
+    }
+    Object leases = doc.get(LEASES);
+    if (leases != null && !(leases instanceof Document)) {
+      problems.add(LEASES + " is " + shown(leases) + ", expected a document of leases");
+    } else if (leases instanceof Document l) {
+      l.entrySet().stream()
+          .filter(e -> !(e.getValue() instanceof Document))
+          .findFirst()
+          .ifPresent(
+              e ->
+                  problems.add(
+                      LEASES
+                          + "."
+                          + e.getKey()
+                          + " is "
+                          + shown(e.getValue())
+                          + ", expected a"
+                          + " lease {at: date, ms: number}"));
+    }
+    Object mark = doc.get(WRITER_WAITING);
+    if (mark != null && !(mark instanceof Document)) {
+      problems.add(WRITER_WAITING + " is " + shown(mark) + ", expected a document");
+    }
+    Object expiresAt = doc.get(EXPIRES_AT);
+    if (expiresAt != null && !(expiresAt instanceof Date)) {
+      problems.add(EXPIRES_AT + " is " + shown(expiresAt) + ", expected a date");
+    }
+    Object fence = doc.get(FENCE);
+    if (fence != null && !(fence instanceof Number)) {
+      problems.add(FENCE + " is " + shown(fence) + ", expected a number");
+    }
+    return problems;
+  }
+
+  /**
+   * The fields that are null where an acquire adds to them ({@code $addToSet}, or a path below),
+   * which MongoDB refuses: the rules read them as absent, so a lock is not held because of them,
+   * but an acquire that MongoDB refused may have been refused for them.
+   */
+  private static List<String> nullFields(Document doc) {
+    List<String> nulls = new ArrayList<>();
+    for (String field : List.of(READERS, HOLDERS, LEASES)) {
+      if (doc.containsKey(field) && doc.get(field) == null) {
+        nulls.add(
+            field + " is null, expected " + (field.equals(LEASES) ? "a document" : "an array"));
+      }
+    }
+    return nulls;
+  }
+
+  /** A stored value as JSON, cut to 60 characters. */
+  private static String shown(Object value) {
+    String json;
+    if (value instanceof Document d) {
+      json = d.toJson();
+    } else {
+      String wrapped = new Document("v", value).toJson();
+      json = wrapped.substring("{\"v\": ".length(), wrapped.length() - 1);
+    }
+    return json.length() <= 60 ? json : json.substring(0, 57) + "...";
   }
 
   /** The sessions named by {@code holders} entries, in order. */

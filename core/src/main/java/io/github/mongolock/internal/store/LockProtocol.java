@@ -1,6 +1,7 @@
 package io.github.mongolock.internal.store;
 
 import com.mongodb.ErrorCategory;
+import com.mongodb.MongoClientException;
 import com.mongodb.MongoCommandException;
 import com.mongodb.MongoException;
 import com.mongodb.MongoExecutionTimeoutException;
@@ -125,6 +126,8 @@ public final class LockProtocol {
         return Outcome.DUPLICATE_KEY;
       }
       throw e;
+    } catch (IllegalStateException e) {
+      throw refusedByDriver(e);
     }
   }
 
@@ -156,13 +159,17 @@ public final class LockProtocol {
 
   /** As {@link #findAndUpdate(LockCommand)}, bounded by {@code timeoutMillis}. */
   public Document findAndUpdate(LockCommand command, long timeoutMillis) {
-    return bounded(timeoutMillis)
-        .findOneAndUpdate(
-            command.filter(),
-            command.update(),
-            new FindOneAndUpdateOptions()
-                .upsert(command.upsert())
-                .returnDocument(ReturnDocument.AFTER));
+    try {
+      return bounded(timeoutMillis)
+          .findOneAndUpdate(
+              command.filter(),
+              command.update(),
+              new FindOneAndUpdateOptions()
+                  .upsert(command.upsert())
+                  .returnDocument(ReturnDocument.AFTER));
+    } catch (IllegalStateException e) {
+      throw refusedByDriver(e);
+    }
   }
 
   /** The lock's stored document, or null. */
@@ -172,7 +179,26 @@ public final class LockProtocol {
 
   /** As {@link #read(LockCommand)}, bounded by {@code timeoutMillis}. */
   public LockDocument read(LockCommand read, long timeoutMillis) {
-    return LockDocument.of(bounded(timeoutMillis).find(read.filter()).first());
+    try {
+      return LockDocument.of(bounded(timeoutMillis).find(read.filter()).first());
+    } catch (IllegalStateException e) {
+      throw refusedByDriver(e);
+    }
+  }
+
+  /**
+   * The driver's refusal to work as the {@link MongoException} it is for the lock: a closed
+   * MongoClient fails every operation with an IllegalStateException ("state should be: open"),
+   * which callers that handle MongoDB's failures would otherwise let through as it is, naming
+   * neither the lock nor the client. Nothing was sent, so the outcome is known.
+   */
+  public static MongoClientException refusedByDriver(IllegalStateException e) {
+    String m = e.getMessage();
+    return new MongoClientException(
+        "state should be: open".equals(m)
+            ? "the MongoClient is closed (" + m + ")"
+            : "the MongoDB driver refused the command: " + m,
+        e);
   }
 
   /**
