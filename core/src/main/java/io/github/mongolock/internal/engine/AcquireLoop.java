@@ -161,7 +161,11 @@ final class AcquireLoop {
           undoInBackground = true;
           return false;
         }
-        undoPossibleAcquire();
+        if (timed()) {
+          undoInBackground = true;
+        } else {
+          undoPossibleAcquire();
+        }
       }
       throw engine.acquireFailed(e);
     } finally {
@@ -205,7 +209,11 @@ final class AcquireLoop {
           LockEngine.pauseBeforeRetry(tries);
           continue;
         }
-        undoPossibleAcquire();
+        if (timed()) {
+          undoInBackground = true; // a foreground undo could outlast the wait's bound
+        } else {
+          undoPossibleAcquire();
+        }
         throw engine.acquireFailed(e);
       }
     }
@@ -245,6 +253,11 @@ final class AcquireLoop {
     return Math.max(MIN_COMMAND_MILLIS, Math.min(command, TimeUnit.NANOSECONDS.toMillis(left)));
   }
 
+  /** A wait with a deadline (not a single attempt, not for ever). */
+  private boolean timed() {
+    return !wait.isOnce() && wait.remainingNanos() != Long.MAX_VALUE;
+  }
+
   /**
    * A timed wait with too little left for a round trip: the driver refuses to send a command whose
    * timeout is below the server's round-trip time, so what is left counts as over.
@@ -262,9 +275,12 @@ final class AcquireLoop {
    */
   private void undoPossibleAcquire() {
     try {
-      long ms = store.commandMillis();
+      Wait deadline = store.releaseDeadline();
       LockEngine.uninterrupted(
-          () -> otherModeHeld ? store.releaseKeepingEntry(mode, ms) : store.release(mode, ms));
+          () ->
+              otherModeHeld
+                  ? store.releaseKeepingEntry(mode, deadline)
+                  : store.release(mode, deadline));
     } catch (MongoException e) {
       // MongoDB is unreachable; the lock document may still name this client, as after a crash:
       // nothing renews that lease, so it runs out
@@ -393,18 +409,38 @@ final class AcquireLoop {
       }
     }
 
+    /**
+     * Removes the mark, within what is left of a timed wait; once that is over, in the background
+     * (a waiting writer must not outlast its bound to tidy up). A mark that cannot be removed
+     * lapses by itself after writerWaitingTtl.
+     */
     void clear() {
       if (!marked) {
         return;
       }
-      try {
-        LockEngine.uninterrupted(
+      Runnable clear =
+          () -> {
+            try {
+              LockEngine.uninterrupted(
+                  () -> {
+                    store.clearWriterWaiting(commandMillis());
+                    return null;
+                  });
+            } catch (MongoException ignored) {
+              // the mark lapses by itself after writerWaitingTtl
+            }
+          };
+      if (deadlinePassed()) {
+        engine.runtime.inBackground(
             () -> {
-              store.clearWriterWaiting(store.commandMillis());
-              return null;
+              try {
+                store.clearWriterWaiting(store.commandMillis());
+              } catch (MongoException ignored) {
+                // the mark lapses by itself
+              }
             });
-      } catch (MongoException ignored) {
-        // the mark lapses by itself after writerWaitingTtl
+      } else {
+        clear.run();
       }
     }
   }

@@ -50,6 +50,15 @@ public final class EngineRuntime implements AutoCloseable {
    * meanwhile. Tried every half second (each try bounded by {@code commandTimeout}) for a lease
    * time at most: by then the lease, which nothing renews, has expired anyway.
    */
+  /** Runs {@code task} once on the clean-up thread (best effort: dropped once closed). */
+  void inBackground(Runnable task) {
+    try {
+      cleanup.execute(task);
+    } catch (RejectedExecutionException closedMeanwhile) {
+      // closing: what the task would tidy lapses by itself
+    }
+  }
+
   void cleanUpInBackground(
       LockSite site, LocalHolds holds, MutexStore store, ModeRule mode, boolean keepEntry) {
     enter(site.key, site.lockID); // keeps the site registered until the clean-up ends
@@ -71,7 +80,7 @@ public final class EngineRuntime implements AutoCloseable {
     attempt[0] =
         () -> {
           try {
-            store.cleanUpLost(mode, keepEntry, store.commandMillis());
+            store.cleanUpLost(mode, keepEntry, store.releaseDeadline());
             finish.run();
           } catch (RuntimeException e) {
             if (closed || System.nanoTime() >= giveUpAt) {
@@ -259,7 +268,8 @@ public final class EngineRuntime implements AutoCloseable {
         try {
           // the write goes first and keeps the entry while the same client still reads
           h.store()
-              .cleanUpLost(mode, mode.isWrite() && h.modes().size() > 1, h.store().commandMillis());
+              .cleanUpLost(
+                  mode, mode.isWrite() && h.modes().size() > 1, h.store().releaseDeadline());
         } catch (RuntimeException e) {
           // MongoDB unreachable or the client closed: the lease runs out by itself
         }

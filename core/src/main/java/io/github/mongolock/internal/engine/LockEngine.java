@@ -73,6 +73,9 @@ public final class LockEngine {
       throw acquireFailed(e);
     }
     Thread me = Thread.currentThread();
+    // before a thread re-enters or joins a hold locally: a process that resumes after a pause past
+    // its lease must not hand out the hold before its watch thread declares it lost
+    store.lease().expireIfOverdue(lockID);
     LockSite site = runtime.enter(siteKey, lockID);
     try {
       LocalHolds holds;
@@ -309,7 +312,7 @@ public final class LockEngine {
       LockSite site, LocalHolds holds, ModeRule mode, boolean wasLost, boolean keepEntry) {
     if (wasLost) {
       try {
-        uninterrupted(() -> store.cleanUpLost(mode, keepEntry, store.commandMillis()));
+        uninterrupted(() -> store.cleanUpLost(mode, keepEntry, store.releaseDeadline()));
       } catch (RuntimeException e) {
         // MongoDB unreachable (or the client closed): the entry expires with its lease, which
         // nothing renews, and whoever needs the lock evicts it
@@ -318,17 +321,15 @@ public final class LockEngine {
       return List.of();
     }
     boolean replyLost = false;
-    Wait deadline = Wait.upTo(settings.commandTimeout()); // the whole unlock, retries included
+    Wait deadline = store.releaseDeadline(); // the whole unlock, its steps and retries included
     for (int tries = 1; ; tries++) {
-      // the first try with exactly commandTimeout (the protocol reuses that bounded collection)
-      long ms =
-          tries == 1
-              ? store.commandMillis()
-              : Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos()));
       try {
         MutexStore.Released released =
             uninterrupted(
-                () -> keepEntry ? store.releaseKeepingEntry(mode, ms) : store.release(mode, ms));
+                () ->
+                    keepEntry
+                        ? store.releaseKeepingEntry(mode, deadline)
+                        : store.release(mode, deadline));
         if (released == MutexStore.Released.NOT_HELD && !replyLost) {
           if (holds == null) {
             throw new LockFailure(

@@ -180,21 +180,32 @@ final class MutexStore {
   // ---------------------------------------------------------------------------------- release
 
   /** Releases {@code mode}; the client holds nothing else, so its entry (and lease) go. */
-  Released release(ModeRule mode, long ms) {
-    return release(mode, dropEntry(), false, ms);
+  Released release(ModeRule mode, Wait deadline) {
+    return release(mode, dropEntry(), false, deadline);
   }
 
   /** Releases {@code mode} while the client still holds the other one: its entry stays. */
-  Released releaseKeepingEntry(ModeRule mode, long ms) {
-    return release(mode, EntryAfterRelease.KEEP, false, ms);
+  Released releaseKeepingEntry(ModeRule mode, Wait deadline) {
+    return release(mode, EntryAfterRelease.KEEP, false, deadline);
   }
 
   /**
    * Cleans up a lost hold of {@code mode}: only where this process's entry for the client is still
    * on the document, so a successor's hold is never released.
    */
-  Released cleanUpLost(ModeRule mode, boolean otherModeHeld, long ms) {
-    return release(mode, otherModeHeld ? EntryAfterRelease.KEEP : dropEntry(), true, ms);
+  Released cleanUpLost(ModeRule mode, boolean otherModeHeld, Wait deadline) {
+    return release(mode, otherModeHeld ? EntryAfterRelease.KEEP : dropEntry(), true, deadline);
+  }
+
+  /** A deadline of {@code commandTimeout} for one release with its steps. */
+  Wait releaseDeadline() {
+    return Wait.upTo(options.commandTimeout());
+  }
+
+  /** What is left of {@code deadline}, for the next command (at least 10 ms). */
+  static long millisLeft(Wait deadline) {
+    return Math.max(
+        10, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos()));
   }
 
   /** The lease key goes with the entry unless another client of this process holds the lock. */
@@ -209,10 +220,11 @@ final class MutexStore {
       List.of(EntryAfterRelease.DROP_WITH_LEASE, EntryAfterRelease.DROP, EntryAfterRelease.KEEP);
 
   private Released release(
-      ModeRule mode, EntryAfterRelease entryAfter, boolean onlyOwnEntry, long ms) {
+      ModeRule mode, EntryAfterRelease entryAfter, boolean onlyOwnEntry, Wait deadline) {
     lease.released(lockID, holderKey(mode));
     boolean write = mode.isWrite();
-    if (protocol.run(commands.releaseByDelete(write, onlyOwnEntry), ms) == Outcome.APPLIED) {
+    if (protocol.run(commands.releaseByDelete(write, onlyOwnEntry), millisLeft(deadline))
+        == Outcome.APPLIED) {
       return Released.RELEASED;
     }
     // Each step's filter is narrower than the next one's: DROP_WITH_LEASE needs no other entry of
@@ -222,7 +234,7 @@ final class MutexStore {
       if (step.ordinal() < entryAfter.ordinal()) {
         continue;
       }
-      if (protocol.run(commands.releaseByUpdate(write, step, onlyOwnEntry), ms)
+      if (protocol.run(commands.releaseByUpdate(write, step, onlyOwnEntry), millisLeft(deadline))
           == Outcome.APPLIED) {
         return Released.RELEASED;
       }

@@ -211,6 +211,30 @@ public final class LeaseKeeper {
     return false;
   }
 
+  /**
+   * Gives up the lease on lockID now if the watch would: not confirmed within the lease time less
+   * one watch period, by this JVM's monotonic clock (which goes on while the process is stopped).
+   * Called before a local acquire may join or re-enter a hold, so that a process that resumes after
+   * a pause past its lease does not hand out the hold before its watch thread has run.
+   */
+  public void expireIfOverdue(String lockID) {
+    Held h = held.get(lockID);
+    if (h == null) {
+      return;
+    }
+    long now = System.nanoTime();
+    long limit = leaseNanos - watchPeriodNanos;
+    if (now - h.confirmedNanos.get() >= limit) {
+      expire(
+          lockID,
+          h,
+          confirmed -> now - confirmed >= limit,
+          "its lease could not be renewed within the lease time of "
+              + leaseTime.toMillis()
+              + " ms (was the process paused?)");
+    }
+  }
+
   /** True while this keeper renews a lease on lockID. */
   public boolean tracks(String lockID) {
     return held.containsKey(lockID);

@@ -16,6 +16,7 @@ import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.result.UpdateResult;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 
@@ -67,28 +68,33 @@ public final class LockProtocol {
     return collection;
   }
 
-  /** A bounded view of the collection, kept for the next command with the same timeout. */
-  private record Bounded(long millis, MongoCollection<Document> collection) {}
+  /** Bounded views of the collection by timeout (a few dozen distinct values at most). */
+  private final ConcurrentHashMap<Long, MongoCollection<Document>> boundedViews =
+      new ConcurrentHashMap<>();
 
-  private volatile Bounded lastBounded;
+  private static final int MAX_BOUNDED_VIEWS = 128;
 
   /**
-   * The collection bounded by {@code timeoutMillis}, or as it is for 0 or less. Most commands use
-   * the same timeout ({@code commandTimeout}), so the last bounded view is reused rather than
-   * derived anew for every command.
+   * The collection bounded by {@code timeoutMillis}, or as it is for 0 or less. Deriving a view
+   * copies the collection's settings, so views are kept by timeout; timeouts above 100 ms are
+   * rounded down to a multiple of 100 ms (a bound never grows), so that the remaining times of
+   * waits and unlocks fall on a few dozen values.
    */
   public MongoCollection<Document> bounded(long timeoutMillis) {
     if (timeoutMillis <= 0) {
       return collection;
     }
-    Bounded last = lastBounded;
-    if (last != null && last.millis() == timeoutMillis) {
-      return last.collection();
+    long rounded = timeoutMillis > 100 ? timeoutMillis - timeoutMillis % 100 : timeoutMillis;
+    MongoCollection<Document> view = boundedViews.get(rounded);
+    if (view == null) {
+      if (boundedViews.size() >= MAX_BOUNDED_VIEWS) {
+        boundedViews.clear();
+      }
+      view =
+          boundedViews.computeIfAbsent(
+              rounded, ms -> collection.withTimeout(ms, TimeUnit.MILLISECONDS));
     }
-    MongoCollection<Document> bounded =
-        collection.withTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
-    lastBounded = new Bounded(timeoutMillis, bounded);
-    return bounded;
+    return view;
   }
 
   /** Sends an update or delete command, without a client-side timeout. */
