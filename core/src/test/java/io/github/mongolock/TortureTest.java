@@ -274,11 +274,11 @@ class TortureTest {
       Map<String, Integer> releaseOutcomes = new TreeMap<>();
       Map<String, TortureLog.Call> longestByName = new TreeMap<>();
       for (TortureLog.Call c : calls) {
+        boolean release = c.name().endsWith("nlock");
+        (release ? releaseOutcomes : acquireOutcomes).merge(c.outcome(), 1, Integer::sum);
         if (c.paused()) {
           continue;
         }
-        boolean release = c.name().endsWith("nlock");
-        (release ? releaseOutcomes : acquireOutcomes).merge(c.outcome(), 1, Integer::sum);
         longestByName.merge(
             c.name(), c, (a, b) -> a.overshootMicros() >= b.overshootMicros() ? a : b);
       }
