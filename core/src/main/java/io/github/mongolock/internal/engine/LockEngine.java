@@ -193,6 +193,8 @@ public final class LockEngine {
 
   /** Releases one hold of {@code mode} by {@code owner}. */
   public void release(ModeRule mode, Thread owner) {
+    // a hold whose lease is overdue (a pause) is reported lost by every unlock, not only the last
+    store.lease().expireIfOverdue(lockID);
     LockSite site = runtime.enter(siteKey, lockID);
     try {
       LocalHolds holds;
@@ -407,6 +409,7 @@ public final class LockEngine {
 
   /** The current write hold's fencing token, issued on first call. */
   public long fencingToken(Thread owner) {
+    store.lease().expireIfOverdue(lockID);
     LockSite site = runtime.enter(siteKey, lockID);
     try {
       LocalHolds holds;
