@@ -245,7 +245,11 @@ final class AcquireLoop {
    * (which alone bounds single attempts and waits for ever); at least 1 ms.
    */
   private long commandMillis() {
-    long command = store.commandMillis();
+    return commandMillis(wait, store.commandMillis());
+  }
+
+  /** The bound of a command sent for {@code wait}, given {@code commandTimeout} in ms. */
+  static long commandMillis(Wait wait, long command) {
     long left = wait.remainingNanos();
     if (wait.isOnce() || left == Long.MAX_VALUE) {
       return command;

@@ -68,7 +68,8 @@ public final class LockEngine {
   public boolean acquire(ModeRule mode, Wait wait) {
     runtime.checkOpen(lockID, clientID);
     try {
-      store.ensureIndex();
+      // bounded like the wait's commands: a timed wait must not outlast its bound setting up
+      store.ensureIndex(AcquireLoop.commandMillis(wait, store.commandMillis()));
     } catch (MongoException e) {
       throw acquireFailed(e);
     }

@@ -90,11 +90,16 @@ final class MutexStore {
 
   /** Creates the indexes on first use of the collection, unless the options turn that off. */
   void ensureIndex() {
+    ensureIndex(commandMillis());
+  }
+
+  /** As {@link #ensureIndex()}, its commands bounded by {@code ms}. */
+  void ensureIndex(long ms) {
     if (!options.ensureIndex()) {
       return;
     }
     try {
-      indexes.ensure(protocol.bounded(commandMillis()));
+      indexes.ensure(protocol.bounded(ms));
     } catch (IndexSetup.SetupException e) {
       throw new LockFailure(
           LockFailure.Kind.ACQUIRE_FAILED,
