@@ -35,6 +35,9 @@ final class AcquireLoop {
 
   static final int ATTEMPTS_ON_LOST_REPLY = 3;
 
+  /** How long a wait that is over may still spend removing its writer-waiting mark. */
+  private static final long CLEAR_AFTER_DEADLINE_MILLIS = 100;
+
   /** The shortest timeout a command is sent with. */
   private static final long MIN_COMMAND_MILLIS = 10;
 
@@ -434,7 +437,19 @@ final class AcquireLoop {
               // the mark lapses by itself after writerWaitingTtl
             }
           };
-      if (deadlinePassed()) {
+      if (!deadlinePassed()) {
+        clear.run();
+        return;
+      }
+      // the wait is over: a short try (a healthy server answers in a millisecond), then the
+      // background, so that the mark does not outlive the wait where MongoDB answers
+      try {
+        LockEngine.uninterrupted(
+            () -> {
+              store.clearWriterWaiting(CLEAR_AFTER_DEADLINE_MILLIS);
+              return null;
+            });
+      } catch (MongoException e) {
         engine.runtime.inBackground(
             () -> {
               try {
@@ -443,8 +458,6 @@ final class AcquireLoop {
                 // the mark lapses by itself
               }
             });
-      } else {
-        clear.run();
       }
     }
   }

@@ -286,6 +286,11 @@ public final class LocalHolds {
     return dbWrite || dbRead;
   }
 
+  /** Held in MongoDB, not lost, and no acquire or release of the client in flight. */
+  boolean settledHold() {
+    return (dbWrite || dbRead) && !lost && !busy;
+  }
+
   boolean holdsInMongo(ModeRule mode) {
     return mode.isWrite() ? dbWrite : dbRead;
   }

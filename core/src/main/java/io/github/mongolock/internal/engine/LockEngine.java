@@ -74,16 +74,15 @@ public final class LockEngine {
       throw acquireFailed(e);
     }
     Thread me = Thread.currentThread();
-    // before a thread re-enters or joins a hold locally: a process that resumes after a pause past
-    // its lease must not hand out the hold before its watch thread declares it lost
-    store.lease().expireIfOverdue(lockID);
     LockSite site = runtime.enter(siteKey, lockID);
+    List<Runnable> lossNotices = List.of();
     try {
       LocalHolds holds;
       boolean otherModeHeld;
       site.mutex.lock();
       try {
         holds = site.client(clientID);
+        lossNotices = loseIfOverdue(holds);
         switch (mode.enter(holds, me)) {
           case REENTERED:
             return true;
@@ -119,10 +118,37 @@ public final class LockEngine {
       } finally {
         site.mutex.unlock();
       }
+      lossNotices.forEach(Runnable::run);
+      lossNotices = List.of();
       return acquireFirstHold(site, holds, mode, me, otherModeHeld, wait);
     } finally {
+      lossNotices.forEach(Runnable::run);
       runtime.leave(site);
     }
+  }
+
+  /**
+   * Caller holds the site's mutex: before a thread re-enters, joins or releases a hold locally, a
+   * hold whose lease is overdue by this JVM's monotonic clock (which goes on while the process is
+   * stopped) is marked lost, so that a process resuming after a pause past its lease does not hand
+   * the hold out before its watch thread has run. Decided under the mutex, so that of several
+   * threads arriving at once none slips past. Returns the listener calls to make afterwards, and
+   * the keeper stops renewing the lease.
+   */
+  private List<Runnable> loseIfOverdue(LocalHolds holds) {
+    if (!holds.settledHold() || holds.lease() == null || !holds.lease().overdue(lockID)) {
+      return List.of();
+    }
+    List<Runnable> notices =
+        new ArrayList<>(
+            markLost(
+                holds,
+                "its lease was not confirmed within the lease time of "
+                    + settings.leaseTime().toMillis()
+                    + " ms (was the process paused?)"));
+    LeaseKeeper keeper = holds.lease();
+    notices.add(() -> keeper.expireIfOverdue(lockID));
+    return notices;
   }
 
   /**
@@ -194,9 +220,8 @@ public final class LockEngine {
 
   /** Releases one hold of {@code mode} by {@code owner}. */
   public void release(ModeRule mode, Thread owner) {
-    // a hold whose lease is overdue (a pause) is reported lost by every unlock, not only the last
-    store.lease().expireIfOverdue(lockID);
     LockSite site = runtime.enter(siteKey, lockID);
+    List<Runnable> lossNotices = List.of();
     try {
       LocalHolds holds;
       LocalHolds.Exit exit;
@@ -204,6 +229,8 @@ public final class LockEngine {
       site.mutex.lock();
       try {
         holds = site.clients.get(clientID);
+        // a hold whose lease is overdue (a pause) is reported lost by every unlock, not the last
+        lossNotices = holds == null ? List.of() : loseIfOverdue(holds);
         exit =
             holds == null
                 ? LocalHolds.Exit.of(LocalHolds.Exit.Kind.NOT_LOCAL)
@@ -244,6 +271,8 @@ public final class LockEngine {
       } finally {
         site.mutex.unlock();
       }
+      lossNotices.forEach(Runnable::run);
+      lossNotices = List.of();
       try {
         releaseLastHold(site, holds, mode, exit.wasLost(), exit.keepEntry());
       } catch (LockFailure f) {
@@ -262,6 +291,7 @@ public final class LockEngine {
         throw f;
       }
     } finally {
+      lossNotices.forEach(Runnable::run);
       runtime.leave(site);
     }
   }

@@ -235,6 +235,16 @@ public final class LeaseKeeper {
     }
   }
 
+  /**
+   * True when the lease on lockID is no longer good for a new local hand-out: not tracked any more
+   * (given up, the engine is about to be told) or not confirmed within the lease time less one
+   * watch period.
+   */
+  public boolean overdue(String lockID) {
+    Held h = held.get(lockID);
+    return h == null || System.nanoTime() - h.confirmedNanos.get() >= leaseNanos - watchPeriodNanos;
+  }
+
   /** True while this keeper renews a lease on lockID. */
   public boolean tracks(String lockID) {
     return held.containsKey(lockID);
