@@ -425,39 +425,28 @@ final class AcquireLoop {
       if (!marked) {
         return;
       }
-      Runnable clear =
-          () -> {
-            try {
-              LockEngine.uninterrupted(
-                  () -> {
-                    store.clearWriterWaiting(commandMillis());
-                    return null;
-                  });
-            } catch (MongoException ignored) {
-              // the mark lapses by itself after writerWaitingTtl
-            }
-          };
-      if (!deadlinePassed()) {
-        clear.run();
-        return;
-      }
-      // the wait is over: a short try (a healthy server answers in a millisecond), then the
-      // background, so that the mark does not outlive the wait where MongoDB answers
+      // once the wait is over, only a short try (a healthy server answers in a millisecond)
+      boolean over = deadlinePassed();
+      long ms = over ? CLEAR_AFTER_DEADLINE_MILLIS : commandMillis();
       try {
         LockEngine.uninterrupted(
             () -> {
-              store.clearWriterWaiting(CLEAR_AFTER_DEADLINE_MILLIS);
+              store.clearWriterWaiting(ms);
               return null;
             });
       } catch (MongoException e) {
-        engine.runtime.inBackground(
-            () -> {
-              try {
-                store.clearWriterWaiting(store.commandMillis());
-              } catch (MongoException ignored) {
-                // the mark lapses by itself
-              }
-            });
+        if (over) {
+          engine.runtime.inBackground(() -> clearQuietly(store.commandMillis()));
+        }
+        // else the mark lapses by itself after writerWaitingTtl
+      }
+    }
+
+    private void clearQuietly(long ms) {
+      try {
+        store.clearWriterWaiting(ms);
+      } catch (MongoException ignored) {
+        // the mark lapses by itself after writerWaitingTtl
       }
     }
   }

@@ -128,7 +128,7 @@ public final class LockEngine {
   }
 
   /**
-   * Caller holds the site's mutex: before a thread re-enters, joins or releases a hold locally, a
+   * Caller holds the site's mutex: before a thread re-enters, joins, releases or fences a hold, a
    * hold whose lease is overdue by this JVM's monotonic clock (which goes on while the process is
    * stopped) is marked lost, so that a process resuming after a pause past its lease does not hand
    * the hold out before its watch thread has run. Decided under the mutex, so that of several
@@ -440,13 +440,14 @@ public final class LockEngine {
 
   /** The current write hold's fencing token, issued on first call. */
   public long fencingToken(Thread owner) {
-    store.lease().expireIfOverdue(lockID);
     LockSite site = runtime.enter(siteKey, lockID);
+    List<Runnable> lossNotices = List.of();
     try {
       LocalHolds holds;
       site.mutex.lock();
       try {
         holds = site.clients.get(clientID);
+        lossNotices = holds == null ? List.of() : loseIfOverdue(holds);
         if (holds == null || !holds.writesOn(owner)) {
           throw new LockFailure(
               LockFailure.Kind.ILLEGAL_STATE,
@@ -503,6 +504,7 @@ public final class LockEngine {
       }
       throw lost(holds);
     } finally {
+      lossNotices.forEach(Runnable::run);
       runtime.leave(site);
     }
   }
