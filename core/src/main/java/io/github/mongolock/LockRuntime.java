@@ -1,6 +1,9 @@
 package io.github.mongolock;
 
 import io.github.mongolock.internal.engine.EngineRuntime;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -24,6 +27,7 @@ public final class LockRuntime implements AutoCloseable {
   private static LockRuntime shared; // guarded by LockRuntime.class
 
   final EngineRuntime engine;
+  private final List<LockListener> listeners = new CopyOnWriteArrayList<>();
 
   private LockRuntime(String threadSuffix) {
     this.engine = new EngineRuntime(threadSuffix);
@@ -44,6 +48,35 @@ public final class LockRuntime implements AutoCloseable {
       shared = new LockRuntime("");
     }
     return shared;
+  }
+
+  /**
+   * Tells {@code listener} what the mutexes of this runtime do from now on (see {@link
+   * LockListener}).
+   *
+   * @param listener the listener; added again, it is told twice
+   * @throws IllegalArgumentException for null
+   */
+  public void addListener(LockListener listener) {
+    if (listener == null) {
+      throw new IllegalArgumentException("listener is null");
+    }
+    listeners.add(listener);
+  }
+
+  /**
+   * Stops telling {@code listener}; acquires and holds it was watching still report to their
+   * watches.
+   *
+   * @param listener a listener added before (one registration of it is removed)
+   */
+  public void removeListener(LockListener listener) {
+    listeners.remove(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /** The listeners registered now, in the order they were added. */
+  List<LockListener> listeners() {
+    return listeners;
   }
 
   public boolean isClosed() {

@@ -55,6 +55,9 @@ import java.util.Objects;
  *   <tr><td>{@code writeConcern}</td><td>{@code majority}</td><td>write concern of every lock state
  *       change (acquire, release, renewal, eviction, fencing token), so that an acknowledged
  *       change survives a replica-set failover.</td></tr>
+ *   <tr><td>{@code name}</td><td>the lock ID</td><td>a low-cardinality name of the lock for
+ *       {@link LockListener}s, metrics and traces ({@link LockEvent#lockName()}): give locks whose
+ *       IDs carry data ({@code order-4711}) the name of their kind ({@code order}).</td></tr>
  *   <tr><td>{@code readConcern}</td><td>{@code majority}</td><td>read concern of every read of lock
  *       state (the contended path and the heartbeat's check).</td></tr>
  * </table>
@@ -80,6 +83,7 @@ public final class RWMutexOptions {
   private final WriteConcern writeConcern;
   private final ReadConcern readConcern;
   private final boolean changeStreams;
+  private final String name;
 
   private RWMutexOptions(Builder b) {
     requirePositive(b.sleepTime, "sleepTime");
@@ -115,6 +119,10 @@ public final class RWMutexOptions {
     this.writerWaitingTtl = b.writerWaitingTtl;
     this.ensureIndex = b.ensureIndex;
     this.changeStreams = b.changeStreams;
+    if (b.name != null && b.name.isBlank()) {
+      throw new IllegalArgumentException("name must not be blank (null means the lock ID)");
+    }
+    this.name = b.name;
   }
 
   private static void requirePositive(Duration d, String name) {
@@ -195,6 +203,7 @@ public final class RWMutexOptions {
     b.commandTimeout = commandTimeout;
     b.writeConcern = writeConcern;
     b.readConcern = readConcern;
+    b.name = name;
     b.changeStreams = changeStreams;
     return b;
   }
@@ -249,6 +258,15 @@ public final class RWMutexOptions {
     return changeStreams;
   }
 
+  /**
+   * The lock's low-cardinality name for listeners and metrics.
+   *
+   * @return the name, or null when the lock ID stands for it
+   */
+  public String name() {
+    return name;
+  }
+
   @Override
   public String toString() {
     return "RWMutexOptions{sleepTime="
@@ -275,6 +293,7 @@ public final class RWMutexOptions {
         + readConcern
         + ", changeStreams="
         + changeStreams
+        + (name == null ? "" : ", name=" + name)
         + '}';
   }
 
@@ -292,6 +311,7 @@ public final class RWMutexOptions {
     private WriteConcern writeConcern = WriteConcern.MAJORITY;
     private ReadConcern readConcern = ReadConcern.MAJORITY;
     private boolean changeStreams = false;
+    private String name;
 
     private Builder() {}
 
@@ -377,6 +397,15 @@ public final class RWMutexOptions {
       return this;
     }
 
+    /**
+     * A low-cardinality name of the lock for {@link LockListener}s, metrics and traces ({@link
+     * LockEvent#lockName()}); null (the default) means the lock ID. Not stored in MongoDB.
+     */
+    public Builder name(String name) {
+      this.name = name;
+      return this;
+    }
+
     public RWMutexOptions build() {
       return new RWMutexOptions(this);
     }
@@ -398,7 +427,8 @@ public final class RWMutexOptions {
         && commandTimeout.equals(other.commandTimeout)
         && writeConcern.equals(other.writeConcern)
         && readConcern.equals(other.readConcern)
-        && changeStreams == other.changeStreams;
+        && changeStreams == other.changeStreams
+        && Objects.equals(name, other.name);
   }
 
   @Override
@@ -415,6 +445,7 @@ public final class RWMutexOptions {
         commandTimeout,
         writeConcern,
         readConcern,
-        changeStreams);
+        changeStreams,
+        name);
   }
 }
