@@ -12,10 +12,16 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.mongodb.ReadConcern;
+import com.mongodb.WriteConcern;
+import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.Filters;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandStartedEvent;
 import io.github.mongolock.testkit.MongoExtension;
+import io.github.mongolock.testkit.TestMongo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,6 +30,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.bson.BsonDocument;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -408,6 +415,63 @@ class LockAdminTest {
         .findFirst()
         .orElseThrow()
         .getString("s");
+  }
+
+  @Test
+  void everyCommandUsesMajorityConcernsWhateverTheCollectionHas(MongoDatabase db) {
+    List<BsonDocument> sent = new CopyOnWriteArrayList<>();
+    CommandListener listener =
+        new CommandListener() {
+          @Override
+          public void commandStarted(CommandStartedEvent event) {
+            sent.add(event.getCommand().clone());
+          }
+        };
+    try (MongoClient client = TestMongo.get().newClient(listener)) {
+      MongoCollection<Document> lax =
+          client
+              .getDatabase(db.getName())
+              .getCollection(locks.getNamespace().getCollectionName())
+              .withReadConcern(ReadConcern.LOCAL)
+              .withWriteConcern(WriteConcern.W1);
+      RWMutex holder = process("c", "holder");
+      holder.lock();
+      LockAdmin viaLax = new LockAdmin(lax);
+      viaLax.list(5);
+      viaLax.find("c");
+      viaLax.forceRelease("c", "holder");
+      viaLax.forceRelease("c");
+      List<String> names = new ArrayList<>();
+      for (BsonDocument command : sent) {
+        String name = command.getFirstKey();
+        names.add(name);
+        if (name.equals("aggregate") || name.equals("find")) {
+          assertEquals(
+              "majority",
+              command.getDocument("readConcern").getString("level").getValue(),
+              command.toJson());
+        } else {
+          assertEquals(
+              "majority",
+              command.getDocument("writeConcern").getString("w").getValue(),
+              command.toJson());
+        }
+      }
+      assertEquals(
+          List.of(
+              "aggregate",
+              "find",
+              "aggregate",
+              "find",
+              "aggregate",
+              "findAndModify",
+              "find",
+              "aggregate",
+              "findAndModify",
+              "find"),
+          names,
+          "list, find, one-client release, whole release: each reads once, writes at most once");
+    }
   }
 
   // ------------------------------------------------------------------------------ bad input
