@@ -170,6 +170,56 @@ class ProtocolFixesTest {
   }
 
   @Test
+  void twoReadersReleasingAtOnceLeaveNoDocumentBehind(MongoDatabase db) {
+    MongoCollection<Document> plain = freshCollection(db);
+    RWMutex b = new RWMutex(plain, "tidy", "b", fast());
+    LockHandle bHold = b.acquireRead();
+    // As two readers that release at once: a's delete meets b's entry, then b's delete meets a's
+    // (still there), b falls back to its update, and only then does a send its own update.
+    AtomicBoolean raced = new AtomicBoolean();
+    MongoCollection<Document> racing =
+        afterFirstDelete(
+            plain,
+            () -> {
+              bHold.close();
+              raced.set(true);
+            });
+    RWMutex a = new RWMutex(racing, "tidy", "a", fast());
+    a.rLock();
+    a.rUnlock();
+    assertTrue(raced.get(), "b released between a's delete and a's update");
+    assertNull(storedRaw(plain, "tidy"), "the free document was deleted");
+    assertTrue(b.tryLock(), "and the lock is free");
+    b.unlock();
+  }
+
+  /** A collection that runs {@code race} once, right after its first deleteOne. */
+  @SuppressWarnings("unchecked")
+  private static MongoCollection<Document> afterFirstDelete(
+      MongoCollection<Document> delegate, Runnable race) {
+    AtomicBoolean done = new AtomicBoolean();
+    return (MongoCollection<Document>)
+        Proxy.newProxyInstance(
+            MongoCollection.class.getClassLoader(),
+            new Class<?>[] {MongoCollection.class},
+            (proxy, method, args) -> {
+              Object result;
+              try {
+                result = method.invoke(delegate, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+              if (method.getName().equals("deleteOne") && done.compareAndSet(false, true)) {
+                race.run();
+              }
+              if (method.getName().startsWith("with") && result instanceof MongoCollection<?> c) {
+                return afterFirstDelete((MongoCollection<Document>) c, race);
+              }
+              return result;
+            });
+  }
+
+  @Test
   void aSingleAttemptThatLosesTheInsertRaceToACompatibleHolderJoinsIt(MongoDatabase db) {
     MongoCollection<Document> plain = freshCollection(db);
     RWMutex other = new RWMutex(plain, "race", "other", fast());

@@ -239,12 +239,36 @@ final class MutexStore {
       if (step.ordinal() < entryAfter.ordinal()) {
         continue;
       }
-      if (protocol.run(commands.releaseByUpdate(write, step, onlyOwnEntry), millisLeft(deadline))
-          == Outcome.APPLIED) {
+      LockCommand release = commands.releaseByUpdate(write, step, onlyOwnEntry);
+      if (release.kind() == LockCommand.Kind.FIND_ONE_AND_UPDATE) {
+        Document after = protocol.findAndUpdate(release, millisLeft(deadline));
+        if (after != null) {
+          deleteIfLeftFree(after, deadline);
+          return Released.RELEASED;
+        }
+      } else if (protocol.run(release, millisLeft(deadline)) == Outcome.APPLIED) {
         return Released.RELEASED;
       }
     }
     return Released.NOT_HELD;
+  }
+
+  /**
+   * After a read release by update: deletes the document if nobody holds or waits for the lock any
+   * more, so that two readers releasing at once leave nothing behind (each one's delete met the
+   * other's entry). Best effort: the release already stands, and a free document left behind is
+   * still a free lock.
+   */
+  private void deleteIfLeftFree(Document after, Wait deadline) {
+    LockDocument doc = LockDocument.of(after);
+    if (doc == null || !doc.isFree()) {
+      return;
+    }
+    try {
+      protocol.run(commands.deleteIfFree(), millisLeft(deadline));
+    } catch (MongoException ignored) {
+      // the release stands; the free document is harmless
+    }
   }
 
   // ---------------------------------------------------------------------------------- fencing

@@ -571,6 +571,10 @@ public final class LockCommands {
     if (!pull.isEmpty()) {
       update.add(new Document("$pull", pull));
     }
+    // A read release that drops its entry returns the document after it: when two readers release
+    // at once, each one's delete meets the other's entry and both fall back to this update, which
+    // would leave a free document behind; the after-image shows it (see deleteIfFree).
+    boolean returnsAfter = !write && entryAfter != EntryAfterRelease.KEEP;
     return command(
         (write ? "write release" : "read release")
             + switch (entryAfter) {
@@ -579,12 +583,40 @@ public final class LockCommands {
               case DROP_WITH_LEASE -> " (drop entry and lease)";
             }
             + (onlyOwnEntry ? " of own entry" : ""),
-        Kind.UPDATE_ONE,
+        returnsAfter ? Kind.FIND_ONE_AND_UPDATE : Kind.UPDATE_ONE,
         Filters.and(filter),
         Updates.combine(update),
         false,
         true);
   }
+
+  /**
+   * Deletes the lock document where nobody holds or waits for the lock: the tidy-up after a read
+   * release by update left it free (two readers that released at once). Matching nothing is fine:
+   * someone took the lock meanwhile. The fencing counter is another document and stays.
+   */
+  public LockCommand deleteIfFree() {
+    LockCommand c = deleteIfFree;
+    if (c == null) {
+      c =
+          command(
+              "delete if free",
+              Kind.DELETE_ONE,
+              Filters.and(
+                  lock(),
+                  writerEmptyOr(),
+                  noReaders(),
+                  Filters.or(Filters.size(HOLDERS, 0), Filters.exists(HOLDERS, false)),
+                  Filters.exists(WRITER_WAITING, false)),
+              new Document(),
+              false,
+              true);
+      deleteIfFree = c;
+    }
+    return c;
+  }
+
+  private volatile LockCommand deleteIfFree;
 
   // ---------------------------------------------------------------------------- fencing
 

@@ -285,6 +285,18 @@ public record LockDocument(
     return leases.get(session);
   }
 
+  /**
+   * True when nobody holds or waits for the lock: no writer, no readers, no entries, no mark, and
+   * nothing this library could not read.
+   */
+  public boolean isFree() {
+    return (writer == null || writer.isEmpty())
+        && readers.isEmpty()
+        && holders.isEmpty()
+        && writerWaiting == null
+        && problems.isEmpty();
+  }
+
   /** True when another client's waiting mark is present (whether or not it has lapsed). */
   public boolean markedByOtherThan(String client) {
     return writerWaiting != null && !client.equals(writerWaiting.client());

@@ -125,6 +125,14 @@ public final class LockProtocol {
               ? Outcome.APPLIED
               : Outcome.NOT_APPLIED;
         }
+        case FIND_ONE_AND_UPDATE -> {
+          if (command.upsert()) {
+            throw new IllegalArgumentException("an upsert's reply is needed: " + command);
+          }
+          return findAndUpdate(command, timeoutMillis) != null
+              ? Outcome.APPLIED
+              : Outcome.NOT_APPLIED;
+        }
         default -> throw new IllegalArgumentException("not a write: " + command);
       }
     } catch (MongoException e) {

@@ -39,6 +39,7 @@ class LockCommandsTest {
         }
       }
     }
+    list.add(c.deleteIfFree());
     list.add(c.fencingCounter());
     list.add(c.stampFence(7));
     list.add(c.overrideWriter("old", true));
