@@ -335,6 +335,15 @@ public final class MongoLocks {
   }
 
   /**
+   * The options of this instance's mutexes (those of calls that name a lease differ only in it).
+   *
+   * @return the options, with the default lease
+   */
+  public RWMutexOptions options() {
+    return options;
+  }
+
+  /**
    * The collection that holds the locks.
    *
    * @return the lock collection
