@@ -1,10 +1,15 @@
 package io.github.mongolock;
 
 import io.github.mongolock.internal.engine.EngineRuntime;
+import io.github.mongolock.internal.lease.LeaseRegistry;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The threads and registries that mutexes share: the heartbeat and lease-watch threads that renew
@@ -23,14 +28,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class LockRuntime implements AutoCloseable {
 
+  private static final Logger LISTENER_LOG = LoggerFactory.getLogger(LockListener.class);
   private static final AtomicInteger CREATED = new AtomicInteger();
   private static LockRuntime shared; // guarded by LockRuntime.class
 
-  final EngineRuntime engine;
   private final List<LockListener> listeners = new CopyOnWriteArrayList<>();
+  final EngineRuntime engine;
 
   private LockRuntime(String threadSuffix) {
-    this.engine = new EngineRuntime(threadSuffix);
+    this.engine = new EngineRuntime(threadSuffix, new Renewals());
   }
 
   /** A new runtime; its threads start when its first lock is held. Close it when done. */
@@ -77,6 +83,68 @@ public final class LockRuntime implements AutoCloseable {
   /** The listeners registered now, in the order they were added. */
   List<LockListener> listeners() {
     return listeners;
+  }
+
+  /**
+   * What the threads of this runtime hold now, one entry per lock, client and mode: a snapshot of
+   * this JVM's bookkeeping (no MongoDB command), for an admin view such as the actuator endpoint.
+   * Holds that were lost (and still wait for their unlock) are left out; holds being acquired or
+   * released at this moment may be in or out.
+   *
+   * @return the holds, in no particular order; empty when nothing is held
+   */
+  public List<HeldLock> heldLocks() {
+    List<HeldLock> result = new ArrayList<>();
+    for (EngineRuntime.LocalHold h : engine.localHolds()) {
+      result.add(
+          new HeldLock(
+              h.lockID(),
+              h.clientID(),
+              h.mode().isWrite() ? LockMode.WRITE : LockMode.READ,
+              h.namespace(),
+              h.holds()));
+    }
+    return Collections.unmodifiableList(result);
+  }
+
+  /** Tells the listeners that a hold was lost (each mutex calls this for its own holds). */
+  void lost(LockEvent lock, String reason) {
+    if (listeners.isEmpty()) {
+      return;
+    }
+    for (LockListener listener : listeners) {
+      try {
+        listener.lost(lock, reason);
+      } catch (RuntimeException e) {
+        LISTENER_LOG.debug("a lock listener's lost failed for lock {}; ignored", lock.lockID(), e);
+      }
+    }
+  }
+
+  /** Hands the heartbeat's renewals on to the listeners. */
+  private final class Renewals implements LeaseRegistry.RenewalListener {
+    @Override
+    public void renewed(String namespace, int leases) {
+      for (LockListener listener : listeners) {
+        try {
+          listener.renewed(namespace, leases);
+        } catch (RuntimeException e) {
+          LISTENER_LOG.debug("a lock listener's renewed failed for {}; ignored", namespace, e);
+        }
+      }
+    }
+
+    @Override
+    public void renewalFailed(String namespace, int leases, Throwable cause) {
+      for (LockListener listener : listeners) {
+        try {
+          listener.renewalFailed(namespace, leases, cause);
+        } catch (RuntimeException e) {
+          LISTENER_LOG.debug(
+              "a lock listener's renewalFailed failed for {}; ignored", namespace, e);
+        }
+      }
+    }
   }
 
   public boolean isClosed() {

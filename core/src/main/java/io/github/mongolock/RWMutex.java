@@ -15,6 +15,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiPredicate;
 import org.bson.Document;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A distributed reader/writer lock stored in MongoDB: a Java port of mongo-lock-node's {@code
@@ -80,11 +82,20 @@ import org.bson.Document;
  */
 public final class RWMutex {
 
+  private static final Logger LISTENER_LOG = LoggerFactory.getLogger(LockLostListener.class);
+
   private final String lockID;
   private final String clientID;
   private final RWMutexOptions options;
   private final LockEngine engine;
+  private final LockRuntime runtime;
+  private final String namespace;
   private final List<LockLostListener> listeners = new CopyOnWriteArrayList<>();
+
+  /** What the runtime's listeners are told, made on first use (none while nobody listens). */
+  private LockEvent writeEvent;
+
+  private LockEvent readEvent;
 
   /** A mutex with the default options, in the {@linkplain LockRuntime#shared() shared runtime}. */
   public RWMutex(MongoCollection<Document> collection, String lockID, String clientID) {
@@ -135,17 +146,21 @@ public final class RWMutex {
     this.lockID = lockID;
     this.clientID = clientID;
     this.options = options;
+    this.runtime = runtime;
+    this.namespace = collection.getNamespace().getFullName();
     List<LossListener> engineListeners =
         List.of(
-            (id, client, mode) -> {
+            (id, client, mode, reason) -> {
               LockMode m = apiMode(mode);
               for (LockLostListener listener : listeners) {
                 try {
                   listener.lockLost(id, client, m);
-                } catch (RuntimeException ignored) {
+                } catch (RuntimeException e) {
                   // a listener's failure must not stop the others, nor the heartbeat
+                  LISTENER_LOG.debug("a LockLostListener of lock {} failed; ignored", id, e);
                 }
               }
+              runtime.lost(event(m), reason);
             });
     this.engine =
         new LockEngine(
@@ -238,26 +253,24 @@ public final class RWMutex {
 
   /** Acquires the write lock, waiting as long as it takes. */
   public void lock() {
-    acquire(LockMode.WRITE, Wait.forever());
+    acquire(LockMode.WRITE, Wait.forever(), null);
   }
 
   /** One attempt at the write lock, without waiting. */
   public boolean tryLock() {
-    return acquire(LockMode.WRITE, Wait.once());
+    return acquire(LockMode.WRITE, Wait.once(), null);
   }
 
   /** Acquires the write lock, or returns false when {@code timeout} passes first. */
   public boolean tryLock(Duration timeout) {
-    return acquire(LockMode.WRITE, waitFor(timeout));
+    return acquire(LockMode.WRITE, waitFor(timeout), null);
   }
 
   /**
    * Acquires the write lock, or throws {@link LockTimeoutException} when {@code timeout} passes.
    */
   public void lock(Duration timeout) {
-    if (!tryLock(timeout)) {
-      throw timedOut(LockMode.WRITE, timeout);
-    }
+    acquire(LockMode.WRITE, waitFor(timeout), timeout);
   }
 
   /** Releases one write hold of the current thread. */
@@ -269,21 +282,19 @@ public final class RWMutex {
 
   /** Acquires the read lock, waiting as long as it takes. */
   public void rLock() {
-    acquire(LockMode.READ, Wait.forever());
+    acquire(LockMode.READ, Wait.forever(), null);
   }
 
   public boolean tryRLock() {
-    return acquire(LockMode.READ, Wait.once());
+    return acquire(LockMode.READ, Wait.once(), null);
   }
 
   public boolean tryRLock(Duration timeout) {
-    return acquire(LockMode.READ, waitFor(timeout));
+    return acquire(LockMode.READ, waitFor(timeout), null);
   }
 
   public void rLock(Duration timeout) {
-    if (!tryRLock(timeout)) {
-      throw timedOut(LockMode.READ, timeout);
-    }
+    acquire(LockMode.READ, waitFor(timeout), timeout);
   }
 
   /** Releases one read hold of the current thread. */
@@ -484,20 +495,98 @@ public final class RWMutex {
 
   // ------------------------------------------------------------------------------- internals
 
-  private boolean acquire(LockMode mode, Wait wait) {
+  /**
+   * Acquires {@code mode}; false when the wait ran out, unless {@code throwAfter} is given: then
+   * {@link LockTimeoutException} naming it. Reports to the runtime's listeners when there are any
+   * (when there are none, nothing is made for them).
+   */
+  private boolean acquire(LockMode mode, Wait wait, Duration throwAfter) {
+    List<LockListener> watching = runtime.listeners();
+    if (!watching.isEmpty()) {
+      return acquireReported(watching, mode, wait, throwAfter);
+    }
+    boolean granted;
     try {
-      return engine.acquire(engineMode(mode), wait);
+      granted = engine.acquire(engineMode(mode), wait, null);
     } catch (LockFailure f) {
       throw translate(f);
+    }
+    if (!granted && throwAfter != null) {
+      throw timedOut(mode, throwAfter);
+    }
+    return granted;
+  }
+
+  private boolean acquireReported(
+      List<LockListener> watching, LockMode mode, Wait wait, Duration throwAfter) {
+    AcquireReport report = AcquireReport.start(watching, event(mode));
+    boolean granted;
+    try {
+      granted = engine.acquire(engineMode(mode), wait, report);
+    } catch (LockFailure f) {
+      RuntimeException e = translate(f);
+      report.notAcquired(outcomeOf(f.kind()), e);
+      throw e;
+    } catch (RuntimeException | Error e) {
+      report.notAcquired(AcquireOutcome.ERROR, e);
+      throw e;
+    }
+    if (granted) {
+      report.acquired();
+      return true;
+    }
+    if (throwAfter == null) {
+      report.notAcquired(AcquireOutcome.TIMEOUT, null);
+      return false;
+    }
+    LockTimeoutException e = timedOut(mode, throwAfter);
+    report.notAcquired(AcquireOutcome.TIMEOUT, e);
+    throw e;
+  }
+
+  private static AcquireOutcome outcomeOf(LockFailure.Kind kind) {
+    return switch (kind) {
+      case INTERRUPTED -> AcquireOutcome.INTERRUPTED;
+      case UPGRADE_REFUSED -> AcquireOutcome.UPGRADE;
+      default -> AcquireOutcome.ERROR;
+    };
+  }
+
+  /**
+   * Releases {@code owner}'s newest hold of {@code mode}, and tells that hold's watches how it
+   * ended (they were kept with the hold, so they are told even if the listener was removed since).
+   */
+  private void release(ModeRule mode, Thread owner) {
+    Object hold;
+    try {
+      hold = engine.release(mode, owner);
+    } catch (LockFailure f) {
+      RuntimeException e = translate(f);
+      if (f.hold() instanceof AcquireReport report) {
+        report.ended(f.kind() == LockFailure.Kind.LOST ? HoldEnd.LOST : HoldEnd.RELEASE_FAILED, e);
+      }
+      throw e;
+    }
+    if (hold instanceof AcquireReport report) {
+      report.ended(HoldEnd.RELEASED, null);
     }
   }
 
-  private void release(ModeRule mode, Thread owner) {
-    try {
-      engine.release(mode, owner);
-    } catch (LockFailure f) {
-      throw translate(f);
+  /** The lock as the runtime's listeners see it in {@code mode}. */
+  private LockEvent event(LockMode mode) {
+    // racy on purpose: two threads may each make one, and either is as good (a record's fields are
+    // final, so both are safely published)
+    LockEvent e = mode == LockMode.WRITE ? writeEvent : readEvent;
+    if (e == null) {
+      String name = options.name() == null ? lockID : options.name();
+      e = new LockEvent(name, lockID, clientID, mode, namespace);
+      if (mode == LockMode.WRITE) {
+        writeEvent = e;
+      } else {
+        readEvent = e;
+      }
     }
+    return e;
   }
 
   private static ModeRule engineMode(LockMode mode) {

@@ -951,9 +951,11 @@ class MisuseTest {
   // ------------------------------------------------------------------------------- secrets
 
   /**
-   * What is logged while it runs: the JDK's System.Logger, which the library uses, goes to
-   * java.util.logging here (captured at every level); the driver logs through slf4j-simple, which
-   * writes to System.err (captured by a tee, as is System.out).
+   * What is logged while it runs. The library and the driver log through SLF4J, bound to
+   * slf4j-simple in the tests, which writes to System.err (captured by a tee, as is System.out);
+   * core's test {@code simplelogger.properties} sets the library's loggers to DEBUG, the lowest
+   * level it uses, so that every line it logs is captured. Anything logged to java.util.logging
+   * (the JDK's System.Logger, which the library used before) is captured at every level too.
    */
   static final class CapturedLogs implements AutoCloseable {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -1101,11 +1103,16 @@ class MisuseTest {
           }
         }
       }
-      // the capture itself works: a line of each kind shows up
-      System.getLogger("io.github.mongolock.MisuseTest").log(System.Logger.Level.DEBUG, "marker-1");
+      // the capture itself works: a line of each kind shows up, the library's DEBUG included
+      org.slf4j.LoggerFactory.getLogger("io.github.mongolock.internal.engine.LockEngine")
+          .debug("marker-1");
+      System.getLogger("io.github.mongolock.MisuseTest").log(System.Logger.Level.DEBUG, "marker-3");
       System.err.println("marker-2");
       texts.addAll(logs.lines());
-      assertTrue(texts.stream().anyMatch(t -> t.contains("marker-1")), "System.Logger captured");
+      assertTrue(
+          texts.stream().anyMatch(t -> t.contains("DEBUG") && t.contains("marker-1")),
+          "the library's SLF4J DEBUG lines captured");
+      assertTrue(texts.stream().anyMatch(t -> t.contains("marker-3")), "System.Logger captured");
       assertTrue(texts.stream().anyMatch(t -> t.contains("marker-2")), "System.err captured");
     }
     thrown.forEach(e -> collectTexts(e, texts));

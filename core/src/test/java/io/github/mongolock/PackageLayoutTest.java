@@ -119,4 +119,23 @@ class PackageLayoutTest {
     }
     assertEquals(List.of(), leaks);
   }
+
+  @Test
+  void theLibraryLogsThroughSlf4jOnly() throws IOException {
+    List<String> others = new ArrayList<>();
+    int slf4j = 0;
+    try (Stream<Path> files = Files.walk(SOURCES)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+        String text = Files.readString(file);
+        if (text.contains("System.getLogger") || text.contains("java.util.logging")) {
+          others.add(file.getFileName().toString());
+        }
+        if (text.contains("LoggerFactory.getLogger(")) {
+          slf4j++;
+        }
+      }
+    }
+    assertEquals(List.of(), others, "logs around SLF4J");
+    assertTrue(slf4j > 0, "the scan sees the SLF4J loggers");
+  }
 }

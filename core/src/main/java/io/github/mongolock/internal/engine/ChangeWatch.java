@@ -10,7 +10,6 @@ import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 import com.mongodb.client.model.changestream.OperationType;
 import io.github.mongolock.internal.store.LockDocument;
-import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,6 +22,8 @@ import org.bson.BsonDocument;
 import org.bson.BsonValue;
 import org.bson.Document;
 import org.bson.conversions.Bson;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Wakes the pollers of one lock collection when the lock documents they wait for change in MongoDB,
@@ -58,7 +59,7 @@ final class ChangeWatch {
   private static final long MIN_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
   private static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
-  private static final System.Logger LOG = System.getLogger(ChangeWatch.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(ChangeWatch.class);
   private static final List<Bson> PIPELINE =
       List.of(
           Aggregates.match(Filters.in("operationType", List.of("update", "replace", "delete"))),
@@ -276,16 +277,18 @@ final class ChangeWatch {
       failedAt = clientClosed ? 0 : System.nanoTime();
     }
     if (clientClosed) {
-      LOG.log(Level.DEBUG, "change stream on lock collection " + namespace + " ended: " + e);
+      LOG.debug("change stream on lock collection {} ended: {}", namespace, e.toString());
       return;
     }
-    LOG.log(
-        first ? Level.INFO : Level.DEBUG,
-        "no change stream on lock collection "
-            + namespace
-            + " ("
-            + e
-            + "); waiting acquires"
-            + " poll, and the stream is tried again in a minute");
+    // INFO once per collection: a deployment fact (a standalone server has no change streams),
+    // not contention; the retries after it are DEBUG
+    String message =
+        "no change stream on lock collection {} ({}); waiting acquires poll, and the stream is"
+            + " tried again in a minute";
+    if (first) {
+      LOG.info(message, namespace, e.toString());
+    } else {
+      LOG.debug(message, namespace, e.toString());
+    }
   }
 }

@@ -31,9 +31,10 @@ public final class EngineRuntime implements AutoCloseable {
 
   /**
    * @param name appended to the names of the runtime's threads
+   * @param renewals told the outcome of every lease renewal, on the heartbeat's threads
    */
-  public EngineRuntime(String name) {
-    this.leases = new LeaseRegistry(name, this::leaseLost);
+  public EngineRuntime(String name, LeaseRegistry.RenewalListener renewals) {
+    this.leases = new LeaseRegistry(name, this::leaseLost, renewals);
     this.cleanup =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -192,6 +193,37 @@ public final class EngineRuntime implements AutoCloseable {
           }
         });
   }
+
+  /** A lock, client and mode this runtime's threads hold, and how many open holds of it. */
+  public record LocalHold(
+      String namespace, String lockID, String clientID, ModeRule mode, int holds) {}
+
+  /**
+   * What the threads of this runtime hold now, lost holds left out: a snapshot taken lock by lock
+   * under each lock's mutex (held only to count), without a MongoDB command.
+   */
+  public List<LocalHold> localHolds() {
+    List<LocalHold> result = new ArrayList<>();
+    for (LockSite site : sites.values()) {
+      String namespace = site.key.substring(0, site.key.indexOf('\u0000'));
+      site.mutex.lock();
+      try {
+        for (LocalHolds holds : site.clients.values()) {
+          for (ModeRule mode : MODES) {
+            int open = holds.openHolds(mode);
+            if (open > 0) {
+              result.add(new LocalHold(namespace, site.lockID, holds.clientID, mode, open));
+            }
+          }
+        }
+      } finally {
+        site.mutex.unlock();
+      }
+    }
+    return result;
+  }
+
+  private static final List<ModeRule> MODES = List.of(ModeRule.WRITE, ModeRule.READ);
 
   /** Number of lock sites in the registry (for tests of the clean-up). */
   public int registeredSites() {

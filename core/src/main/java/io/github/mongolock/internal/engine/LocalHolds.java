@@ -1,6 +1,7 @@
 package io.github.mongolock.internal.engine;
 
 import io.github.mongolock.internal.lease.LeaseKeeper;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -12,6 +13,12 @@ import java.util.Map;
  * java.util.concurrent.locks.ReentrantReadWriteLock} (counted re-entry per thread, downgrade
  * allowed, upgrade refused, waiting writers keep new readers of the same client out). Only the
  * first reader and the last reader of a client, and the writer, talk to MongoDB.
+ *
+ * <p>Each hold may carry a tag of the API's (its listeners' watches of that hold), kept per thread
+ * and mode where the re-entry counts are: {@link #pushTag} at every granted acquire, {@link
+ * #popTag} at every release of one hold, so that a thread's nested holds give their tags back last
+ * in, first out. Only tagged holds cost anything: a hold acquired without a tag while the thread
+ * has no tagged hold of the mode stores nothing.
  *
  * <p>Every transition returns what the caller must do next ({@link Entry}, {@link Turn}, {@link
  * Exit}); nothing here waits, signals or talks to MongoDB, so the rules are tested without either.
@@ -80,6 +87,19 @@ public final class LocalHolds {
 
   private List<LossListener> listeners = List.of();
   private MutexStore store;
+
+  /**
+   * Stands for an untagged hold above a tagged one of the same thread and mode, so that each
+   * release pops the tag of its own hold. An untagged hold below every tagged one is not stored:
+   * the stack then covers the topmost holds only, and a release that finds it empty had none.
+   */
+  private static final Object UNTAGGED = new Object();
+
+  /** The tags of the writer's holds, newest first; null until a tagged write hold. */
+  private ArrayDeque<Object> writeTags;
+
+  /** Per reading thread, the tags of its read holds, newest first; null until a tagged one. */
+  private Map<Thread, ArrayDeque<Object>> readTags;
 
   LocalHolds(String lockID, String clientID) {
     this.lockID = lockID;
@@ -225,6 +245,59 @@ public final class LocalHolds {
     forgetLossIfNothingHeld();
   }
 
+  // ------------------------------------------------------------------------------ tags
+
+  /** {@code me} was granted one more hold of {@code mode}; {@code tag} may be null. */
+  void pushTag(ModeRule mode, Thread me, Object tag) {
+    ArrayDeque<Object> tags;
+    if (mode.isWrite()) {
+      if (writeTags == null) {
+        if (tag == null) {
+          return;
+        }
+        writeTags = new ArrayDeque<>();
+      }
+      tags = writeTags;
+    } else {
+      tags = readTags == null ? null : readTags.get(me);
+      if (tags == null) {
+        if (tag == null) {
+          return;
+        }
+        if (readTags == null) {
+          readTags = new IdentityHashMap<>();
+        }
+        tags = new ArrayDeque<>();
+        readTags.put(me, tags);
+      }
+    }
+    if (tag == null && tags.isEmpty()) {
+      return;
+    }
+    tags.push(tag == null ? UNTAGGED : tag);
+  }
+
+  /**
+   * One hold of {@code mode} by {@code owner} ended: the tag its acquire was given, or null (none,
+   * or nothing tagged is held).
+   */
+  Object popTag(ModeRule mode, Thread owner) {
+    ArrayDeque<Object> tags;
+    if (mode.isWrite()) {
+      tags = writeTags;
+    } else {
+      tags = readTags == null ? null : readTags.get(owner);
+    }
+    if (tags == null || tags.isEmpty()) {
+      return null;
+    }
+    Object tag = tags.pop();
+    if (tags.isEmpty() && !mode.isWrite()) {
+      readTags.remove(owner); // holds no reference to a thread that no longer reads
+    }
+    return tag == UNTAGGED ? null : tag;
+  }
+
   // ------------------------------------------------------------------------------ clean-up
 
   /**
@@ -339,6 +412,24 @@ public final class LocalHolds {
 
   MutexStore store() {
     return store;
+  }
+
+  /**
+   * The open holds of {@code mode} that are not lost: the writer's re-entry count, or the read
+   * holds of every reading thread summed.
+   */
+  int openHolds(ModeRule mode) {
+    if (lost) {
+      return 0;
+    }
+    if (mode.isWrite()) {
+      return writer != null ? writeHolds : 0;
+    }
+    int sum = 0;
+    for (int count : readHolds.values()) {
+      sum += count;
+    }
+    return sum;
   }
 
   boolean idle() {

@@ -11,6 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.bson.Document;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Waiting, re-entry and hand-off for one mutex (one lock, client and collection). The local rules
@@ -34,6 +36,8 @@ import org.bson.Document;
  * finds nothing, which after a lost reply means the first one released).
  */
 public final class LockEngine {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LockEngine.class);
 
   final EngineRuntime runtime;
   final MutexStore store;
@@ -63,9 +67,10 @@ public final class LockEngine {
 
   /**
    * Acquires {@code mode} for the current thread; false when the wait ran out (a single attempt
-   * that found the lock held included).
+   * that found the lock held included). A granted hold carries {@code tag} (the API's watches of
+   * it; null for none) until the release that ends it returns it.
    */
-  public boolean acquire(ModeRule mode, Wait wait) {
+  public boolean acquire(ModeRule mode, Wait wait, Object tag) {
     runtime.checkOpen(lockID, clientID);
     try {
       // bounded like the wait's commands: a timed wait must not outlast its bound setting up
@@ -85,6 +90,7 @@ public final class LockEngine {
         lossNotices = loseIfOverdue(holds);
         switch (mode.enter(holds, me)) {
           case REENTERED:
+            holds.pushTag(mode, me, tag);
             return true;
           case LOST:
             throw lost(holds);
@@ -111,6 +117,7 @@ public final class LockEngine {
           case LOST:
             throw lost(holds); // a downgrade of a lost write hold
           case JOINED:
+            holds.pushTag(mode, me, tag);
             return true;
           default:
             otherModeHeld = holds.holdsOtherInMongo(mode);
@@ -120,7 +127,7 @@ public final class LockEngine {
       }
       lossNotices.forEach(Runnable::run);
       lossNotices = List.of();
-      return acquireFirstHold(site, holds, mode, me, otherModeHeld, wait);
+      return acquireFirstHold(site, holds, mode, me, otherModeHeld, wait, tag);
     } finally {
       lossNotices.forEach(Runnable::run);
       runtime.leave(site);
@@ -184,7 +191,13 @@ public final class LockEngine {
    * reservation undone, and the other threads of the site are woken.
    */
   private boolean acquireFirstHold(
-      LockSite site, LocalHolds holds, ModeRule mode, Thread me, boolean otherModeHeld, Wait wait) {
+      LockSite site,
+      LocalHolds holds,
+      ModeRule mode,
+      Thread me,
+      boolean otherModeHeld,
+      Wait wait,
+      Object tag) {
     boolean acquired = false;
     List<Runnable> notices = List.of();
     AcquireLoop loop = new AcquireLoop(this, site, mode, otherModeHeld, wait);
@@ -196,6 +209,7 @@ public final class LockEngine {
       try {
         mode.acquired(holds, me, acquired);
         if (acquired) {
+          holds.pushTag(mode, me, tag);
           if (holds.granted(store.lease(), listeners, store)) {
             notices = markLost(holds, "its lease expired while it was being acquired");
           }
@@ -218,10 +232,15 @@ public final class LockEngine {
 
   // ------------------------------------------------------------------------------- release
 
-  /** Releases one hold of {@code mode} by {@code owner}. */
-  public void release(ModeRule mode, Thread owner) {
+  /**
+   * Releases one hold of {@code mode} by {@code owner} (its newest): returns the tag its acquire
+   * was given, or null. A failure that ended the hold all the same (it was lost, or MongoDB failed
+   * and the release goes on in the background) carries that tag in {@link LockFailure#hold()}.
+   */
+  public Object release(ModeRule mode, Thread owner) {
     LockSite site = runtime.enter(siteKey, lockID);
     List<Runnable> lossNotices = List.of();
+    Object tag = null;
     try {
       LocalHolds holds;
       LocalHolds.Exit exit;
@@ -260,12 +279,14 @@ public final class LockEngine {
                 clientID,
                 null);
           case STILL_HELD:
+            tag = holds.popTag(mode, owner);
             site.changed.signalAll();
             if (exit.wasLost()) {
-              throw lost(holds);
+              throw lost(holds).withHold(tag);
             }
-            return;
+            return tag;
           case MUST_RELEASE:
+            tag = holds.popTag(mode, owner);
             break;
         }
       } finally {
@@ -275,6 +296,7 @@ public final class LockEngine {
       lossNotices = List.of();
       try {
         releaseLastHold(site, holds, mode, exit.wasLost(), exit.keepEntry());
+        return tag;
       } catch (LockFailure f) {
         if (holdsOtherMode && f.kind() == LockFailure.Kind.NOT_HELD) {
           // the seed's message, and what the caller does hold: the unlock of the other mode
@@ -288,7 +310,7 @@ public final class LockEngine {
               clientID,
               null);
         }
-        throw f;
+        throw f.withHold(tag);
       }
     } finally {
       lossNotices.forEach(Runnable::run);
@@ -424,13 +446,22 @@ public final class LockEngine {
   static List<Runnable> markLost(LocalHolds holds, String reason) {
     List<Runnable> notices = new ArrayList<>();
     for (ModeRule mode : holds.markLost(reason)) {
+      notices.add(
+          () ->
+              LOG.warn(
+                  "lock {} was lost by client {} ({} mode): {}",
+                  holds.lockID,
+                  holds.clientID,
+                  mode.word(),
+                  reason));
       for (LossListener listener : holds.listeners()) {
         notices.add(
             () -> {
               try {
-                listener.lockLost(holds.lockID, holds.clientID, mode);
-              } catch (RuntimeException ignored) {
+                listener.lockLost(holds.lockID, holds.clientID, mode, reason);
+              } catch (RuntimeException e) {
                 // a listener's failure must not stop the others, nor the heartbeat
+                LOG.debug("a lock-lost listener of lock {} failed", holds.lockID, e);
               }
             });
       }

@@ -28,6 +28,9 @@ public final class LockFailure extends RuntimeException {
   private final String lockID;
   private final String clientID;
 
+  /** The tag of the hold a failed release ended (see {@link LockEngine#release}), or null. */
+  private Object hold;
+
   public LockFailure(Kind kind, String message, String lockID, String clientID, Throwable cause) {
     super(message, cause);
     this.kind = kind;
@@ -45,5 +48,18 @@ public final class LockFailure extends RuntimeException {
 
   public String clientID() {
     return clientID;
+  }
+
+  /**
+   * The tag the acquire of the hold this failed release ended was given, or null when the failure
+   * ended no hold of the caller's (or the hold had none).
+   */
+  public Object hold() {
+    return hold;
+  }
+
+  LockFailure withHold(Object tag) {
+    this.hold = tag;
+    return this;
   }
 }

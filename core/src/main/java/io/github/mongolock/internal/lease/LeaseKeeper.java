@@ -5,7 +5,6 @@ import com.mongodb.client.model.Projections;
 import io.github.mongolock.internal.store.LockCommand;
 import io.github.mongolock.internal.store.LockCommands;
 import io.github.mongolock.internal.store.LockDocument;
-import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -19,6 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongPredicate;
 import org.bson.Document;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The leases this process holds in one lock collection (for one lease time), and their renewal.
@@ -41,7 +42,7 @@ import org.bson.Document;
  */
 public final class LeaseKeeper {
 
-  private static final System.Logger LOG = System.getLogger(LeaseKeeper.class.getName());
+  private static final Logger LOG = LoggerFactory.getLogger(LeaseKeeper.class);
   private static final long MAX_WATCH_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   public final String sessionID = UUID.randomUUID().toString().replace("-", "");
@@ -263,6 +264,7 @@ public final class LeaseKeeper {
   // ------------------------------------------------------------------------ heartbeat
 
   private void renew() {
+    int leases = 0;
     try {
       if (held.isEmpty()) {
         stopIfNothingHeld();
@@ -274,6 +276,7 @@ public final class LeaseKeeper {
       boolean quiet = acquiresInFlight.get() == 0;
       long changesBefore = changes.get();
       Map<String, Held> snapshot = new HashMap<>(held);
+      leases = snapshot.size();
       long sent = System.nanoTime();
       // Bounded, so that a renewal stuck behind a dead network gives its thread back: by what is
       // left of a lease renewed one interval ago, past which the renewal could not save it. (Not
@@ -289,6 +292,7 @@ public final class LeaseKeeper {
           && changes.get() == changesBefore
           && renewed == snapshot.size()) {
         snapshot.values().forEach(h -> h.confirm(sent));
+        registry.renewalListener.renewed(namespace, leases);
         return;
       }
       // Holds changed meanwhile, or some lease was not renewed: find out which survived.
@@ -296,23 +300,41 @@ public final class LeaseKeeper {
       via.find(LockCommands.aliveLeases(sessionID, abandonedNow).filter())
           .projection(Projections.include(LockDocument.LOCK_ID))
           .forEach(d -> alive.add(String.valueOf(d.get(LockDocument.LOCK_ID))));
+      int gone = 0;
       for (Map.Entry<String, Held> e : snapshot.entrySet()) {
         if (alive.contains(e.getKey())) {
           e.getValue().confirm(sent);
-        } else {
-          expire(
-              e.getKey(),
-              e.getValue(),
-              confirmed -> confirmed < sent,
-              "its lease was not renewed: it had expired (by the server's clock) or the holder"
-                  + " was evicted");
+        } else if (expire(
+            e.getKey(),
+            e.getValue(),
+            confirmed -> confirmed < sent,
+            "its lease was not renewed: it had expired (by the server's clock) or the holder"
+                + " was evicted")) {
+          gone++;
         }
+      }
+      if (gone == 0) {
+        registry.renewalListener.renewed(namespace, leases);
+      } else {
+        // each lost hold is logged (at WARN) and reported where it is marked lost
+        registry.renewalListener.renewalFailed(
+            namespace,
+            leases,
+            new IllegalStateException(
+                "the renewal in "
+                    + namespace
+                    + " found "
+                    + gone
+                    + " of "
+                    + leases
+                    + " leases expired by the server's clock or evicted"));
       }
     } catch (RuntimeException e) {
       // The watch declares the holds lost if no renewal succeeds within leaseTime.
-      LOG.log(
-          Level.WARNING,
-          "renewing the leases of session " + sessionID + " in " + namespace + " failed: " + e);
+      // the exception as text: a stack trace every renewal interval would flood an outage's log
+      LOG.warn(
+          "renewing the leases of session {} in {} failed: {}", sessionID, namespace, e.toString());
+      registry.renewalListener.renewalFailed(namespace, leases, e);
     }
   }
 
@@ -337,14 +359,15 @@ public final class LeaseKeeper {
         }
       }
     } catch (RuntimeException e) {
-      LOG.log(Level.ERROR, "lease watch of " + namespace + " failed", e);
+      LOG.error("lease watch of {} failed", namespace, e);
     }
   }
 
   /**
    * Forgets the holds of lockID if still those of h and confirmed as test says; tells the engine.
+   * True when it did.
    */
-  private void expire(String lockID, Held h, LongPredicate stale, String reason) {
+  private boolean expire(String lockID, Held h, LongPredicate stale, String reason) {
     boolean[] removed = {false};
     held.computeIfPresent(
         lockID,
@@ -360,5 +383,6 @@ public final class LeaseKeeper {
       abandon(lockID); // given up here: a renewal must not extend it on the server
       registry.lossListener.leaseLost(this, lockID, reason);
     }
+    return removed[0];
   }
 }

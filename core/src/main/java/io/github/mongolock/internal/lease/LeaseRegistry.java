@@ -24,13 +24,41 @@ public final class LeaseRegistry implements AutoCloseable {
     void leaseLost(LeaseKeeper keeper, String lockID, String reason);
   }
 
+  /**
+   * Told the outcome of each renewal a keeper sends, once per renewal (one command for all the
+   * leases of a keeper); called on a heartbeat thread, so it must be short and must not throw.
+   */
+  public interface RenewalListener {
+    /** Nothing is told: for runtimes that no one listens to. */
+    RenewalListener NONE = new RenewalListener() {};
+
+    /**
+     * Every lease the renewal was sent for was renewed.
+     *
+     * @param namespace the lock collection, {@code database.collection}
+     * @param leases how many lock documents' leases were renewed
+     */
+    default void renewed(String namespace, int leases) {}
+
+    /**
+     * The renewal failed (MongoDB unreachable or timed out), or found some of its leases gone.
+     *
+     * @param namespace the lock collection, {@code database.collection}
+     * @param leases how many lock documents' leases the renewal was sent for
+     * @param cause what failed
+     */
+    default void renewalFailed(String namespace, int leases, Throwable cause) {}
+  }
+
   final ScheduledExecutorService heartbeat;
   final ScheduledExecutorService watch;
   final LossListener lossListener;
+  final RenewalListener renewalListener;
   private final ConcurrentHashMap<Key, LeaseKeeper> keepers = new ConcurrentHashMap<>();
 
-  public LeaseRegistry(String name, LossListener lossListener) {
+  public LeaseRegistry(String name, LossListener lossListener, RenewalListener renewalListener) {
     this.lossListener = lossListener;
+    this.renewalListener = renewalListener;
     // a few threads, so that one keeper's renewal waiting for its timeout (a lock collection on an
     // unreachable server) does not hold back the renewals of the others
     this.heartbeat = daemonPool("mongo-lock-heartbeat" + name, HEARTBEAT_THREADS);

@@ -125,4 +125,39 @@ class LocalHoldsTest {
     assertEquals(Exit.Kind.NOT_LOCAL, ModeRule.WRITE.exit(holds, t1).kind());
     assertEquals(Exit.Kind.NOT_LOCAL, ModeRule.READ.exit(holds, t1).kind());
   }
+
+  @Test
+  void tagsComeBackLastInFirstOutPerThreadAndMode() {
+    acquire(ModeRule.WRITE, t1);
+    holds.pushTag(ModeRule.WRITE, t1, "w1");
+    ModeRule.WRITE.enter(holds, t1);
+    holds.pushTag(ModeRule.WRITE, t1, null); // a hold acquired while nobody listened
+    ModeRule.WRITE.enter(holds, t1);
+    holds.pushTag(ModeRule.WRITE, t1, "w3");
+    acquire(ModeRule.READ, t1); // a downgrade: the read holds have tags of their own
+    holds.pushTag(ModeRule.READ, t1, "r1");
+    assertEquals("w3", holds.popTag(ModeRule.WRITE, t1));
+    assertEquals(null, holds.popTag(ModeRule.WRITE, t1), "the untagged hold's own release");
+    assertEquals("r1", holds.popTag(ModeRule.READ, t1));
+    assertEquals("w1", holds.popTag(ModeRule.WRITE, t1));
+    assertEquals(null, holds.popTag(ModeRule.WRITE, t1), "nothing left");
+  }
+
+  @Test
+  void untaggedHoldsBelowEveryTaggedOneStoreNothing() {
+    acquire(ModeRule.READ, t1);
+    holds.pushTag(ModeRule.READ, t1, null); // the first hold: nobody listened
+    assertEquals(Turn.JOINED, joinRead(t2));
+    holds.pushTag(ModeRule.READ, t2, "t2-first");
+    ModeRule.READ.enter(holds, t1);
+    holds.pushTag(ModeRule.READ, t1, "t1-second");
+    assertEquals("t1-second", holds.popTag(ModeRule.READ, t1));
+    assertEquals(null, holds.popTag(ModeRule.READ, t1), "the first hold had no tag");
+    assertEquals("t2-first", holds.popTag(ModeRule.READ, t2), "each thread its own tags");
+  }
+
+  private Turn joinRead(Thread t) {
+    assertEquals(Entry.WAIT_FOR_TURN, ModeRule.READ.enter(holds, t));
+    return ModeRule.READ.takeTurn(holds, t);
+  }
 }

@@ -1,0 +1,102 @@
+package io.github.mongolock;
+
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link LockListener}s' watches of one acquire call and, once it is granted, of the hold it
+ * granted. Made only while a runtime has listeners; the engine keeps it with the hold (as its tag)
+ * and hands it back to the release that ends the hold, which reports the end to the hold watches.
+ * Every listener call is guarded: what a listener throws is logged at DEBUG and never changes the
+ * lock call's outcome, nor stops the other listeners.
+ */
+final class AcquireReport {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LockListener.class);
+
+  private final LockEvent lock;
+  private final LockListener.AcquireWatch[] acquireWatches;
+
+  /**
+   * Set by the acquiring thread after the engine has recorded the hold; read by the thread that
+   * ends it, which may be another one (a {@link LockHandle} closed elsewhere).
+   */
+  private volatile LockListener.HoldWatch[] holdWatches;
+
+  private AcquireReport(LockEvent lock, LockListener.AcquireWatch[] acquireWatches) {
+    this.lock = lock;
+    this.acquireWatches = acquireWatches;
+  }
+
+  /** Tells each listener that an acquire of {@code lock} begins. */
+  static AcquireReport start(List<LockListener> listeners, LockEvent lock) {
+    LockListener.AcquireWatch[] watches = new LockListener.AcquireWatch[listeners.size()];
+    int n = 0;
+    for (LockListener listener : listeners) {
+      if (n == watches.length) {
+        break; // added meanwhile: told from the next acquire on
+      }
+      LockListener.AcquireWatch watch = null;
+      try {
+        watch = listener.acquireStarted(lock);
+      } catch (RuntimeException e) {
+        failed("acquireStarted", lock, e);
+      }
+      watches[n++] = watch == null ? LockListener.AcquireWatch.NONE : watch;
+    }
+    for (; n < watches.length; n++) {
+      watches[n] = LockListener.AcquireWatch.NONE; // removed meanwhile
+    }
+    return new AcquireReport(lock, watches);
+  }
+
+  /** The acquire was granted: each watch's hold watch is kept for the end of the hold. */
+  void acquired() {
+    LockListener.HoldWatch[] holds = new LockListener.HoldWatch[acquireWatches.length];
+    for (int i = 0; i < holds.length; i++) {
+      LockListener.HoldWatch hold = null;
+      try {
+        hold = acquireWatches[i].acquired();
+      } catch (RuntimeException e) {
+        failed("acquired", lock, e);
+      }
+      holds[i] = hold == null ? LockListener.HoldWatch.NONE : hold;
+    }
+    holdWatches = holds;
+  }
+
+  void notAcquired(AcquireOutcome outcome, Throwable cause) {
+    for (LockListener.AcquireWatch watch : acquireWatches) {
+      try {
+        watch.notAcquired(outcome, cause);
+      } catch (RuntimeException e) {
+        failed("notAcquired", lock, e);
+      }
+    }
+  }
+
+  /** The hold ended; once per hold, as the engine hands its tag back once. */
+  void ended(HoldEnd end, Throwable cause) {
+    LockListener.HoldWatch[] holds = holdWatches;
+    if (holds == null) {
+      return; // not granted as far as the listeners know (cannot happen: acquired() runs first)
+    }
+    for (LockListener.HoldWatch watch : holds) {
+      try {
+        watch.ended(end, cause);
+      } catch (RuntimeException e) {
+        failed("ended", lock, e);
+      }
+    }
+  }
+
+  private static void failed(String method, LockEvent lock, RuntimeException e) {
+    LOG.debug(
+        "a lock listener's {} failed for lock {} (client: {}); ignored",
+        method,
+        lock.lockID(),
+        lock.clientID(),
+        e);
+  }
+}
