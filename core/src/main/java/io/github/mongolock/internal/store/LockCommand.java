@@ -30,7 +30,9 @@ public record LockCommand(
     UPDATE_MANY,
     DELETE_ONE,
     FIND_ONE_AND_UPDATE,
-    FIND
+    FIND,
+    /** findOneAndDelete: the admin's forced release, which returns what it deleted. */
+    FIND_ONE_AND_DELETE
   }
 
   /** "name: filter update", for messages and golden listings. */

@@ -81,6 +81,9 @@ import org.bson.conversions.Bson;
  *       session's lease key goes with its last entry.
  *   <li>Fencing token: {@code $inc} the lock's counter document, then stamp the token where this
  *       client is still the writer with an unexpired lease of this session.
+ *   <li>Forced release (an administrator's, {@link AdminStore}): delete the document whatever it
+ *       holds; or, for one client, clear its write role, reader entry, lease entries and the leases
+ *       no other entry needs. Neither touches the fencing counter.
  * </ol>
  */
 public final class LockCommands {
@@ -695,5 +698,109 @@ public final class LockCommands {
         update.toBsonDocument(BsonDocument.class, registry),
         upsert,
         resendSafe);
+  }
+
+  // ---------------------------------------------------------------------- admin, forced release
+
+  /**
+   * The admin's forced release of every holder: deletes the lock document, whatever it holds (its
+   * writer, readers, lease entries and leases, waiting mark, the seed's {@code expiresAt}, fields
+   * of the wrong type). The query is equality on a string {@code lockID}, so it can never match a
+   * fencing counter ({@code lockID: {fencing: id}}): the counter survives and tokens stay
+   * monotonic. Not resent (a second one finds nothing and would report "nothing to release").
+   */
+  public static LockCommand forceRelease(String lockID) {
+    return command(
+        "force release",
+        Kind.FIND_ONE_AND_DELETE,
+        Filters.eq(LOCK_ID, lockID),
+        new Document(),
+        false,
+        false);
+  }
+
+  /**
+   * The admin's forced release of one client, rendered from the document as {@code observed}: null
+   * when the client is neither its writer nor one of its readers there (an entry of a client that
+   * holds nothing means nothing, and is left). The update clears the client's write role (and the
+   * fence stamped for it), pulls it from {@code readers} and every {@code holders} entry of its,
+   * and unsets the {@code leases} keys of its sessions that no other client's entry names, so that
+   * its process's next renewal misses the lock. Other holders are left as they are.
+   *
+   * <p>What the update cannot state without knowing the document, the filter pins: whether the
+   * client is the writer (a plain update cannot clear a field only where it has a value), and that
+   * no other client's entry names a session whose lease goes. Where the document changed in either
+   * way since it was read, nothing matches and the caller reads again. The rest holds whatever
+   * happened meanwhile: {@code $pull} removes the client's entries and reader role that exist when
+   * the command runs.
+   *
+   * <p>{@code observed}'s {@code readers} and {@code holders} must be arrays, null or missing (the
+   * caller refuses other types: {@code $pull} on them fails in mongod with 2 BadValue). Where one
+   * is null or missing, the filter requires the client is still not in it, rather than pull. Not
+   * resent: the before-image of a second one would show the client holding nothing.
+   */
+  public static LockCommand forceReleaseClient(String lockID, String clientID, Document observed) {
+    boolean isWriter = clientID.equals(observed.get(WRITER));
+    List<?> readers = observed.get(READERS) instanceof List<?> l ? l : null;
+    List<?> holders = observed.get(HOLDERS) instanceof List<?> l ? l : null;
+    boolean isReader = readers != null && readers.contains(clientID);
+    if (!isWriter && !isReader) {
+      return null;
+    }
+    Set<String> ownSessions = new LinkedHashSet<>();
+    Set<String> otherSessions = new LinkedHashSet<>();
+    for (Object o : holders == null ? List.of() : holders) {
+      if (o instanceof Document d && d.get(HOLDER_SESSION) instanceof String s) {
+        (clientID.equals(d.get(HOLDER_CLIENT)) ? ownSessions : otherSessions).add(s);
+      }
+    }
+    List<String> goingLeases = new ArrayList<>(ownSessions);
+    goingLeases.removeAll(otherSessions);
+    if (!(observed.get(LockDocument.LEASES) instanceof Document)) {
+      goingLeases.clear(); // nothing to unset below a field that is not a document
+    }
+
+    List<Bson> filter = new ArrayList<>();
+    List<Bson> update = new ArrayList<>();
+    Document pull = new Document();
+    filter.add(Filters.eq(LOCK_ID, lockID));
+    if (isWriter) {
+      filter.add(Filters.eq(WRITER, clientID));
+      update.add(Updates.set(WRITER, ""));
+      update.add(Updates.unset(FENCE));
+    } else {
+      filter.add(Filters.ne(WRITER, clientID));
+    }
+    if (readers != null) {
+      pull.append(READERS, clientID);
+    } else {
+      filter.add(Filters.ne(READERS, clientID));
+    }
+    if (holders != null) {
+      pull.append(HOLDERS, new Document(HOLDER_CLIENT, clientID));
+    } else {
+      filter.add(Filters.ne(HOLDERS + "." + HOLDER_CLIENT, clientID));
+    }
+    if (!goingLeases.isEmpty()) {
+      // a client that shares a session with this one still needs that session's lease
+      filter.add(
+          Filters.not(
+              Filters.elemMatch(
+                  HOLDERS,
+                  Filters.and(
+                      Filters.in(HOLDER_SESSION, goingLeases),
+                      Filters.ne(HOLDER_CLIENT, clientID)))));
+      goingLeases.forEach(session -> update.add(Updates.unset(leasePath(session))));
+    }
+    if (!pull.isEmpty()) {
+      update.add(new Document("$pull", pull));
+    }
+    return command(
+        isWriter ? "force release of a writer" : "force release of a reader",
+        Kind.FIND_ONE_AND_UPDATE,
+        Filters.and(filter),
+        Updates.combine(update),
+        false,
+        false);
   }
 }

@@ -357,7 +357,123 @@ class LockProtocolContractTest {
             run(C.overrideWriter("W", false)),
             Outcome.APPLIED,
             "{_id: 'L', lockID: 'L', writer: 'C', readers: [], holders: [{c: 'W', s: 'SW'}]}"));
+    adminCases(t);
     return t;
+  }
+
+  private static Function<LockProtocol, Object> admin(Function<AdminStore, Object> rule) {
+    return p -> rule.apply(new AdminStore(p.collection()));
+  }
+
+  /** A one-client forced release rendered from {@code observed}, sent; the before-image or null. */
+  private static Function<LockProtocol, Object> releaseClient(String client, Document observed) {
+    return admin(
+        a -> {
+          Document before = a.forceRelease(LockCommands.forceReleaseClient("L", client, observed));
+          return before == null ? "nothing matched" : "released";
+        });
+  }
+
+  /** LockAdmin's commands: the reads with the server's clock and the forced releases. */
+  private static void adminCases(List<Case> t) {
+    Document counter =
+        new Document("_id", new Document("fencing", "L"))
+            .append("lockID", new Document("fencing", "L"))
+            .append("token", 3L);
+    t.add(
+        new Case(
+            "the admin's read adds the server's clock to a lock document",
+            doc(HELD_BY_W),
+            admin(a -> a.lock("L").serverTime() != null && a.lock("L").documents().size() == 1),
+            true,
+            "{_id: 'L', lockID: 'L', writer: 'W', readers: [], holders: [{c: 'W', s: 'SW'}]}"));
+    t.add(
+        new Case(
+            "the admin's listing leaves out a fencing counter, whose token it reads apart",
+            counter,
+            admin(
+                a ->
+                    a.locks(10).documents().size()
+                        + " locks, token "
+                        + a.fencingTokens(List.of("L")).get("L")),
+            "0 locks, token 3",
+            null));
+    t.add(
+        new Case(
+            "force release deletes a lock whatever it holds",
+            doc(HELD_BY_W)
+                .append("leases", new Document("SW", lease(future())))
+                .append("writerWaiting", mark("O", future(), 2_000))
+                .append("fence", 4L),
+            admin(a -> a.forceRelease(LockCommands.forceRelease("L")).get("writer")),
+            "W",
+            null));
+    t.add(
+        new Case(
+            "force release cannot match a fencing counter",
+            counter,
+            admin(a -> a.forceRelease(LockCommands.forceRelease("L"))),
+            null,
+            null));
+    Document twoReaders =
+        doc("_id: 'L', writer: '', readers: ['C', 'R'],"
+                + " holders: [{c: 'C', s: 'S'}, {c: 'R', s: 'SR'}]")
+            .append("leases", new Document("S", lease(future())).append("SR", lease(future())));
+    t.add(
+        new Case(
+            "force release of a reader pulls it, its entry and its session's lease",
+            twoReaders,
+            releaseClient("C", twoReaders),
+            "released",
+            "{_id: 'L', lockID: 'L', writer: '', readers: ['R'], holders: [{c: 'R', s: 'SR'}],"
+                + " leases: {SR: {at: '<date>', ms: 30000}}}"));
+    Document writerW =
+        doc(HELD_BY_W).append("leases", new Document("SW", lease(future()))).append("fence", 4L);
+    t.add(
+        new Case(
+            "force release of the writer clears its role, fence, entry and lease",
+            writerW,
+            releaseClient("W", writerW),
+            "released",
+            "{_id: 'L', lockID: 'L', writer: '', readers: [], holders: [], leases: {}}"));
+    Document sharedSession =
+        doc("_id: 'L', writer: '', readers: ['C', 'D'],"
+                + " holders: [{c: 'C', s: 'S'}, {c: 'D', s: 'S'}]")
+            .append("leases", new Document("S", lease(future())));
+    t.add(
+        new Case(
+            "force release of a reader keeps a lease another client's entry names",
+            sharedSession,
+            releaseClient("C", sharedSession),
+            "released",
+            "{_id: 'L', lockID: 'L', writer: '', readers: ['D'], holders: [{c: 'D', s: 'S'}],"
+                + " leases: {S: {at: '<date>', ms: 30000}}}"));
+    t.add(
+        new Case(
+            "force release of a writer that released meanwhile matches nothing",
+            doc("_id: 'L', writer: '', readers: ['W'], holders: [{c: 'W', s: 'SW'}]"),
+            releaseClient("W", writerW),
+            "nothing matched",
+            "{_id: 'L', lockID: 'L', writer: '', readers: ['W'], holders: [{c: 'W', s: 'SW'}]}"));
+    Document oneReader =
+        doc("_id: 'L', writer: '', readers: ['C'], holders: [{c: 'C', s: 'S'}]")
+            .append("leases", new Document("S", lease(future())));
+    t.add(
+        new Case(
+            "force release whose session gained another client's entry meanwhile matches nothing",
+            sharedSession,
+            releaseClient("C", oneReader),
+            "nothing matched",
+            "{_id: 'L', lockID: 'L', writer: '', readers: ['C', 'D'],"
+                + " holders: [{c: 'C', s: 'S'}, {c: 'D', s: 'S'}],"
+                + " leases: {S: {at: '<date>', ms: 30000}}}"));
+    t.add(
+        new Case(
+            "force release of a reader of a Node lock (no lease fields) pulls only the reader",
+            doc("_id: 'L', writer: '', readers: ['C', 'N']"),
+            releaseClient("C", doc("_id: 'L', writer: '', readers: ['C', 'N']")),
+            "released",
+            "{_id: 'L', lockID: 'L', writer: '', readers: ['N']}"));
   }
 
   private static Document mark(String client, Date at, long ttl) {
