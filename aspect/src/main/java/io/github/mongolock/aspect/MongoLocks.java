@@ -3,6 +3,7 @@ package io.github.mongolock.aspect;
 import com.mongodb.client.MongoCollection;
 import io.github.mongolock.LockHandle;
 import io.github.mongolock.LockMode;
+import io.github.mongolock.LockRuntime;
 import io.github.mongolock.RWMutex;
 import io.github.mongolock.RWMutexOptions;
 import io.github.mongolock.aspect.internal.LockedBody;
@@ -40,6 +41,21 @@ import org.bson.Document;
  * the body threw, its exception propagates unchanged and the {@code LockLostException} is attached
  * to it as suppressed. To check while the body runs, use {@link #currentHold()}: {@code isHeld()},
  * and {@code fencingToken()} for resources that must refuse a stale writer.
+ *
+ * <p><b>Lock names.</b> {@link io.github.mongolock.LockListener}s, metrics and traces tell locks
+ * apart by a low-cardinality name ({@link RWMutexOptions.Builder#name(String)}), since lock IDs
+ * such as {@code order-4711} carry data. An annotated method's locks are named after its lock ID
+ * template ({@code order-#{#order.id}}, placeholders resolved). A programmatic call's lock is named
+ * by its lock ID, unless the call goes through a {@link #named(String) named} view:
+ *
+ * <pre>{@code
+ * mongoLocks.named("order").withWriteLock("order-" + order.id(), () -> ship(order));
+ * }</pre>
+ *
+ * <p><b>Runtime.</b> The mutexes run in the {@link LockRuntime} given to the constructor, whose
+ * threads renew their leases and whose listeners are told what they do; the constructors without
+ * one use {@link LockRuntime#shared()}. {@code @EnableMongoLocks} and the Spring Boot
+ * auto-configuration give each application context a runtime of its own, closed with the context.
  */
 public final class MongoLocks {
 
@@ -53,19 +69,28 @@ public final class MongoLocks {
     // The annotations' path into execute, which is not public. This and LockedBody are the only
     // internal types MongoLocks names: the plumbing calls the API, not the other way round.
     MongoLocksAccess.register(
-        (locks, mode, lockId, wait, lease, body) -> locks.execute(mode, lockId, wait, lease, body));
+        (locks, mode, lockId, name, wait, lease, body) ->
+            locks.execute(mode, lockId, name, wait, lease, body));
   }
 
   /** The holds taken through {@code execute} on this thread, innermost first. */
   private static final ThreadLocal<ArrayDeque<LockHandle>> HOLDS = new ThreadLocal<>();
 
+  /** Null: mutexes are built in {@link LockRuntime#shared()} as it is when they are built. */
+  private final LockRuntime runtime;
+
   private final MongoCollection<Document> collection;
   private final ClientIdProvider clientIds;
   private final Duration waitTimeout;
   private final RWMutexOptions options;
-  private final Map<Duration, RWMutexOptions> optionsByLease = new ConcurrentHashMap<>();
+
+  /** The name of this view's locks; null for the lock ID (or the name {@code options} gives). */
+  private final String name;
+
+  // Shared between an instance and its named views: one set of mutexes per application.
+  private final Map<OptionsKey, RWMutexOptions> optionsByLeaseAndName;
   static final int MUTEX_CACHE_LIMIT = 4096;
-  private final Map<MutexKey, RWMutex> mutexes = new ConcurrentHashMap<>();
+  private final Map<MutexKey, RWMutex> mutexes;
 
   /**
    * Locks in {@code collection}, with the {@link ClientIdProvider#perProcess()} ID, a 30 s wait and
@@ -103,14 +128,100 @@ public final class MongoLocks {
       ClientIdProvider clientIds,
       Duration waitTimeout,
       RWMutexOptions options) {
+    this(null, collection, clientIds, waitTimeout, options, 0);
+  }
+
+  /**
+   * Locks whose mutexes run in {@code runtime}: its threads renew their leases, its {@link
+   * io.github.mongolock.LockListener}s are told what they do, and closing it gives up their holds.
+   *
+   * @param runtime the runtime of every mutex; the caller closes it
+   * @param collection the lock collection
+   * @param clientIds asked for the client ID on every call
+   * @param waitTimeout the wait of calls that do not name one; not negative
+   * @param options the options of every mutex, and the default lease
+   */
+  public MongoLocks(
+      LockRuntime runtime,
+      MongoCollection<Document> collection,
+      ClientIdProvider clientIds,
+      Duration waitTimeout,
+      RWMutexOptions options) {
+    this(
+        Objects.requireNonNull(runtime, "runtime"), collection, clientIds, waitTimeout, options, 0);
+  }
+
+  /**
+   * The constructors' one body; {@code runtime} null for the shared one (the public constructor
+   * that takes a runtime refuses null). The last parameter only keeps the two signatures apart.
+   */
+  private MongoLocks(
+      LockRuntime runtime,
+      MongoCollection<Document> collection,
+      ClientIdProvider clientIds,
+      Duration waitTimeout,
+      RWMutexOptions options,
+      int body) {
     this.collection = Objects.requireNonNull(collection, "collection");
     this.clientIds = Objects.requireNonNull(clientIds, "clientIds");
     this.waitTimeout = Objects.requireNonNull(waitTimeout, "waitTimeout");
     this.options = Objects.requireNonNull(options, "options");
+    this.runtime = runtime;
+    this.name = null;
     if (waitTimeout.isNegative()) {
       throw new IllegalArgumentException("waitTimeout is negative: " + waitTimeout);
     }
-    optionsByLease.put(options.leaseTime(), options);
+    this.optionsByLeaseAndName = new ConcurrentHashMap<>();
+    this.mutexes = new ConcurrentHashMap<>();
+    optionsByLeaseAndName.put(new OptionsKey(options.leaseTime(), options.name()), options);
+  }
+
+  /** A named view of {@code locks}: the same settings, mutexes and caches. */
+  private MongoLocks(MongoLocks locks, String name) {
+    this.runtime = locks.runtime;
+    this.collection = locks.collection;
+    this.clientIds = locks.clientIds;
+    this.waitTimeout = locks.waitTimeout;
+    this.options = locks.options;
+    this.optionsByLeaseAndName = locks.optionsByLeaseAndName;
+    this.mutexes = locks.mutexes;
+    this.name = name;
+  }
+
+  /**
+   * A view of these locks whose calls name their lock {@code name} for listeners, metrics and
+   * traces ({@link io.github.mongolock.LockEvent#lockName()}), instead of the lock ID: give locks
+   * whose IDs carry data the name of their kind. The view shares everything else with this instance
+   * (client ID, defaults, runtime, mutexes); it is cheap to make, or keep one per kind.
+   *
+   * <pre>{@code
+   * private final MongoLocks orderLocks = mongoLocks.named("order");
+   * orderLocks.withWriteLock("order-" + order.id(), () -> ship(order));
+   * }</pre>
+   *
+   * @param name a low-cardinality name, not blank
+   * @return the named view
+   * @throws IllegalArgumentException for a null or blank name
+   */
+  public MongoLocks named(String name) {
+    if (name == null || name.isBlank()) {
+      throw new IllegalArgumentException(
+          "lock name is "
+              + (name == null ? "null" : "blank")
+              + " (locks in "
+              + collection.getNamespace()
+              + "): give a low-cardinality name such as \"order\"");
+    }
+    return new MongoLocks(this, name);
+  }
+
+  /**
+   * The name this view gives its locks.
+   *
+   * @return the name given to {@link #named(String)}, or null when the lock ID names each lock
+   */
+  public String name() {
+    return name;
   }
 
   /**
@@ -295,10 +406,10 @@ public final class MongoLocks {
    * tryLock}, {@code acquireWrite} with try-with-resources, ...).
    *
    * @param lockId the lock's ID, not blank
-   * @return a new mutex with this instance's options (the default lease)
+   * @return a new mutex with this instance's options (the default lease) and {@link #name()}
    */
   public RWMutex mutex(String lockId) {
-    return new RWMutex(collection, requireLockId(lockId), clientId(), options);
+    return newMutex(requireLockId(lockId), clientId(), options(null, null));
   }
 
   /**
@@ -362,7 +473,7 @@ public final class MongoLocks {
     Objects.requireNonNull(body, "body");
     Objects.requireNonNull(wait, "waitTimeout");
     try {
-      return (T) execute(mode, lockId, wait, lease, body::get);
+      return (T) execute(mode, lockId, null, wait, lease, body::get);
     } catch (RuntimeException | Error unchanged) {
       throw unchanged;
     } catch (Throwable impossible) {
@@ -377,12 +488,14 @@ public final class MongoLocks {
    * LockLostException} of a lost hold) is added to that exception as suppressed, and after a normal
    * return it is thrown instead of returning the result.
    *
+   * @param name the lock's name for listeners, null for this view's {@link #name()}
    * @param wait null for the default wait
    * @param lease null for the default lease
    */
-  Object execute(LockMode mode, String lockId, Duration wait, Duration lease, LockedBody body)
+  Object execute(
+      LockMode mode, String lockId, String name, Duration wait, Duration lease, LockedBody body)
       throws Throwable {
-    RWMutex mutex = cachedMutex(requireLockId(lockId), clientId(), options(lease));
+    RWMutex mutex = cachedMutex(requireLockId(lockId), clientId(), options(lease, name));
     Duration timeout = wait != null ? wait : waitTimeout;
     try (LockHandle held =
         mode == LockMode.WRITE ? mutex.acquireWrite(timeout) : mutex.acquireRead(timeout)) {
@@ -408,10 +521,12 @@ public final class MongoLocks {
    * (checking arguments, rendering the acquire documents once) is not repeated on every call. A
    * mutex keeps no hold state of its own (holds live per thread in the core), so sharing one is
    * safe; the cache is emptied when it grows past {@link #MUTEX_CACHE_LIMIT} lock IDs, as templated
-   * IDs such as {@code order-#{#id}} would otherwise grow it without bound.
+   * IDs such as {@code order-#{#id}} would otherwise grow it without bound. The key holds the
+   * lock's name apart from its options, so that one lock ID used under two names (an annotation and
+   * a programmatic call, say) gets two mutexes, each reporting its own name.
    */
   private RWMutex cachedMutex(String lockId, String clientId, RWMutexOptions lockOptions) {
-    MutexKey key = new MutexKey(lockId, clientId, lockOptions);
+    MutexKey key = new MutexKey(lockId, clientId, lockOptions.name(), lockOptions);
     RWMutex cached = mutexes.get(key);
     if (cached != null) {
       return cached;
@@ -419,23 +534,38 @@ public final class MongoLocks {
     if (mutexes.size() >= MUTEX_CACHE_LIMIT) {
       mutexes.clear();
     }
-    return mutexes.computeIfAbsent(
-        key, k -> new RWMutex(collection, k.lockId(), k.clientId(), k.options()));
+    return mutexes.computeIfAbsent(key, k -> newMutex(k.lockId(), k.clientId(), k.options()));
   }
 
-  private record MutexKey(String lockId, String clientId, RWMutexOptions options) {}
+  private RWMutex newMutex(String lockId, String clientId, RWMutexOptions lockOptions) {
+    return runtime != null
+        ? new RWMutex(runtime, collection, lockId, clientId, lockOptions)
+        : new RWMutex(collection, lockId, clientId, lockOptions);
+  }
 
-  /** The options for {@code lease}: built once per distinct lease, then reused. */
-  private RWMutexOptions options(Duration lease) {
-    if (lease == null) {
-      return options;
+  private record MutexKey(String lockId, String clientId, String name, RWMutexOptions options) {}
+
+  private record OptionsKey(Duration lease, String name) {}
+
+  /**
+   * The options for a hold of {@code lease} under {@code callName}: built once per distinct pair,
+   * then reused. Null means the default: the constructor's lease; this view's name, else the name
+   * the constructor's options give, else none (the lock ID).
+   */
+  private RWMutexOptions options(Duration lease, String callName) {
+    String lockName = callName != null ? callName : name != null ? name : options.name();
+    OptionsKey key = new OptionsKey(lease != null ? lease : options.leaseTime(), lockName);
+    RWMutexOptions cached = optionsByLeaseAndName.get(key);
+    if (cached != null) {
+      return cached;
     }
-    RWMutexOptions cached = optionsByLease.get(lease);
-    return cached != null ? cached : optionsByLease.computeIfAbsent(lease, this::withLease);
-  }
-
-  private RWMutexOptions withLease(Duration lease) {
-    return options.toBuilder().leaseTime(lease).build();
+    if (optionsByLeaseAndName.size() >= MUTEX_CACHE_LIMIT) {
+      // Names are meant to be few; a caller that names locks by their IDs must not grow this
+      // without bound. The constructor's own options are rebuilt like any other.
+      optionsByLeaseAndName.clear();
+    }
+    return optionsByLeaseAndName.computeIfAbsent(
+        key, k -> options.toBuilder().leaseTime(k.lease()).name(k.name()).build());
   }
 
   private static String requireLockId(String lockId) {
@@ -455,6 +585,7 @@ public final class MongoLocks {
         + waitTimeout
         + ", leaseTime="
         + options.leaseTime()
+        + (name == null ? "" : ", name=" + name)
         + "}";
   }
 }

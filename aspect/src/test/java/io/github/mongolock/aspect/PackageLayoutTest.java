@@ -44,10 +44,17 @@ class PackageLayoutTest {
   @Test
   void internalTypesArePublicOnlyWhereTheApiPackageNeedsThem() throws Exception {
     // the selector: @EnableMongoLocks imports it; AspectJInvoker: MongoLockAspect delegates to it;
-    // LockedBody and MongoLocksAccess: MongoLocks registers its locking path for the annotations.
+    // LockedBody and MongoLocksAccess: MongoLocks registers its locking path for the annotations;
+    // MongoLocksInfrastructure and LockedMethodsException: the Spring Boot auto-configuration
+    // imports the same infrastructure and analyzes its startup failures.
     assertEquals(
         Set.of(
-            "AspectJInvoker", "LockedBody", "MongoLocksAccess", "MongoLocksConfigurationSelector"),
+            "AspectJInvoker",
+            "LockedBody",
+            "LockedMethodsException",
+            "MongoLocksAccess",
+            "MongoLocksConfigurationSelector",
+            "MongoLocksInfrastructure"),
         publicTopLevelClasses(MongoLocksConfigurationSelector.class));
   }
 

@@ -6,10 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.aop.framework.Advised;
 import org.springframework.aop.framework.AopProxyUtils;
 import org.springframework.aop.support.AopUtils;
-import org.springframework.beans.factory.BeanCreationException;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.context.annotation.AdviceMode;
 import org.springframework.util.ClassUtils;
@@ -30,7 +30,11 @@ final class LockedBeansValidator implements BeanPostProcessor {
           "org.springframework.transaction.annotation.Transactional",
           "jakarta.transaction.Transactional");
 
+  private static final int METHODS_NAMED = 3;
+
   private final Set<Class<?>> unlockedClasses = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger lockedMethodCount = new AtomicInteger();
+  private final List<String> firstLockedMethods = new ArrayList<>(METHODS_NAMED);
   private final LockedMethods lockedMethods;
   private final AdviceMode mode;
 
@@ -67,9 +71,30 @@ final class LockedBeansValidator implements BeanPostProcessor {
       }
     }
     if (!problems.isEmpty()) {
-      throw new BeanCreationException(beanName, String.join("\n", problems));
+      throw LockedMethodsException.invalid(beanName, problems);
     }
     return bean;
+  }
+
+  /** How many locked methods the beans created so far have (each bean's counted once). */
+  int lockedMethodCount() {
+    return lockedMethodCount.get();
+  }
+
+  /** The first few of them, described, to name in a startup failure. */
+  List<String> firstLockedMethods() {
+    synchronized (firstLockedMethods) {
+      return List.copyOf(firstLockedMethods);
+    }
+  }
+
+  private void seen(LockedMethod locked) {
+    lockedMethodCount.incrementAndGet();
+    synchronized (firstLockedMethods) {
+      if (firstLockedMethods.size() < METHODS_NAMED) {
+        firstLockedMethods.add(locked.describe());
+      }
+    }
   }
 
   private String check(Object bean, Class<?> targetClass, Method method) {
@@ -83,6 +108,7 @@ final class LockedBeansValidator implements BeanPostProcessor {
       // Declared on a superclass and overridden here without the annotation: not locked.
       return null;
     }
+    seen(locked);
     if (mode == AdviceMode.ASPECTJ) {
       if (AopUtils.isAopProxy(bean) && isTransactional(method)) {
         return locked.describe()

@@ -16,6 +16,15 @@ import java.time.Duration;
 record LockedMethod(
     Method method, LockMode mode, LockIdTemplate lockId, Duration waitTimeout, Duration leaseTime) {
 
+  /**
+   * The lock's low-cardinality name for listeners, metrics and traces: the lock ID template as
+   * written ({@code order-#{#order.id}}), its {@code ${...}} placeholders resolved at startup. One
+   * per method, however many lock IDs its calls evaluate to.
+   */
+  String name() {
+    return lockId.source();
+  }
+
   String describe() {
     return (mode == LockMode.WRITE ? "@WriteLocked" : "@ReadLocked")
         + "(\""

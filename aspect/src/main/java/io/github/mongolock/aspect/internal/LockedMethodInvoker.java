@@ -24,6 +24,11 @@ final class LockedMethodInvoker {
     this.mongoLocks = mongoLocks;
   }
 
+  /** The locks the calls go through, made now if they were not yet. */
+  MongoLocks mongoLocks() {
+    return mongoLocks.get();
+  }
+
   Object invoke(Method method, Class<?> targetClass, Object[] args, LockedBody call)
       throws Throwable {
     LockedMethod locked = lockedMethods.get(method, targetClass);
@@ -32,6 +37,12 @@ final class LockedMethodInvoker {
     }
     String lockId = lockedMethods.lockId(locked, args);
     return MongoLocksAccess.execute(
-        mongoLocks.get(), locked.mode(), lockId, locked.waitTimeout(), locked.leaseTime(), call);
+        mongoLocks.get(),
+        locked.mode(),
+        lockId,
+        locked.name(),
+        locked.waitTimeout(),
+        locked.leaseTime(),
+        call);
   }
 }

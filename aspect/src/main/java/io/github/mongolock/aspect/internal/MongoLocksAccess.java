@@ -22,6 +22,8 @@ public final class MongoLocksAccess {
      * @param locks the instance whose client ID, defaults and collection apply
      * @param mode write or read
      * @param lockId the evaluated lock ID
+     * @param name the lock's low-cardinality name for listeners (the method's template), or null
+     *     for the default of {@code locks}
      * @param wait how long to wait, or null for the default of {@code locks}
      * @param lease the lease of the hold, or null for the default of {@code locks}
      * @param body the work
@@ -32,6 +34,7 @@ public final class MongoLocksAccess {
         MongoLocks locks,
         LockMode mode,
         String lockId,
+        String name,
         Duration wait,
         Duration lease,
         LockedBody body)
@@ -60,11 +63,12 @@ public final class MongoLocksAccess {
       MongoLocks locks,
       LockMode mode,
       String lockId,
+      String name,
       Duration wait,
       Duration lease,
       LockedBody body)
       throws Throwable {
     // locks exists, so its class is initialized and has registered the path.
-    return execute.execute(locks, mode, lockId, wait, lease, body);
+    return execute.execute(locks, mode, lockId, name, wait, lease, body);
   }
 }

@@ -17,14 +17,15 @@ public final class MongoLocksConfigurationSelector
 
   @Override
   protected String[] selectImports(AdviceMode mode) {
+    String enable = EnableMongoLocksConfiguration.class.getName();
     return switch (mode) {
       // AutoProxyRegistrar reads mode and proxyTargetClass from @EnableMongoLocks and registers
       // the same auto-proxy creator @EnableTransactionManagement uses: one proxy, ordered advice.
       case PROXY ->
           new String[] {
-            AutoProxyRegistrar.class.getName(), ProxyMongoLocksConfiguration.class.getName()
+            AutoProxyRegistrar.class.getName(), ProxyMongoLocksConfiguration.class.getName(), enable
           };
-      case ASPECTJ -> new String[] {AspectJMongoLocksConfiguration.class.getName()};
+      case ASPECTJ -> new String[] {AspectJMongoLocksConfiguration.class.getName(), enable};
     };
   }
 }

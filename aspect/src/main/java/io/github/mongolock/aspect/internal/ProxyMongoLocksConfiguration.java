@@ -14,8 +14,10 @@ class ProxyMongoLocksConfiguration extends AbstractMongoLocksConfiguration {
 
   @Bean
   @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
-  MongoLockAdvisor mongoLockAdvisor(LockedMethodInvoker mongoLockedMethodInvoker) {
+  MongoLockAdvisor mongoLockAdvisor(
+      LockedMethodInvoker mongoLockedMethodInvoker,
+      MongoLocksInfrastructure.AdviceSettings settings) {
     return new MongoLockAdvisor(
-        new MongoLockInterceptor(mongoLockedMethodInvoker), enableMongoLocks.getNumber("order"));
+        new MongoLockInterceptor(mongoLockedMethodInvoker), settings.order());
   }
 }

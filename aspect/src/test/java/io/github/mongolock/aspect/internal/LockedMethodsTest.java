@@ -56,6 +56,8 @@ class LockedMethodsTest {
     assertSame(first, lockedMethods.get(ship, OrderService.class));
     assertEquals(LockMode.WRITE, first.mode());
     assertEquals(Duration.ofMillis(750), first.waitTimeout());
+    // the name listeners and metrics see: the template, not the IDs its calls evaluate to
+    assertEquals("order-#{#id}-#{#quantity > 10 ? 'bulk' : 'small'}", first.name());
   }
 
   @Test
