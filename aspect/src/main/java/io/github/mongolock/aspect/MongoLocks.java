@@ -455,6 +455,16 @@ public final class MongoLocks {
   }
 
   /**
+   * The runtime this instance's mutexes run in: the one given to the constructor, else the shared
+   * one at the time of the call.
+   *
+   * @return the runtime whose {@link LockRuntime#heldLocks()} lists these locks' holds
+   */
+  public LockRuntime runtime() {
+    return runtime != null ? runtime : LockRuntime.shared();
+  }
+
+  /**
    * The collection that holds the locks.
    *
    * @return the lock collection

@@ -1,8 +1,6 @@
 package io.github.mongolock.boot.actuate;
 
-import io.github.mongolock.LockRuntime;
 import io.github.mongolock.aspect.MongoLocks;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -27,16 +25,13 @@ public class MongoLockEndpointAutoConfiguration {
    * The endpoint.
    *
    * @param locks the application's locks
-   * @param runtime the application's lock runtime; without one (an application that declares
-   *     {@code @EnableMongoLocks} itself), the shared runtime its mutexes use
    * @return the endpoint
    */
   @Bean
   @ConditionalOnMissingBean
   @ConditionalOnBean(MongoLocks.class)
   @ConditionalOnAvailableEndpoint(MongoLocksEndpoint.class)
-  public MongoLocksEndpoint mongoLocksEndpoint(
-      MongoLocks locks, ObjectProvider<LockRuntime> runtime) {
-    return new MongoLocksEndpoint(locks, runtime.getIfUnique(LockRuntime::shared));
+  public MongoLocksEndpoint mongoLocksEndpoint(MongoLocks locks) {
+    return new MongoLocksEndpoint(locks);
   }
 }

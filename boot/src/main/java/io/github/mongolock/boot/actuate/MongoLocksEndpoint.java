@@ -3,7 +3,6 @@ package io.github.mongolock.boot.actuate;
 import io.github.mongolock.HeldLock;
 import io.github.mongolock.LockAdmin;
 import io.github.mongolock.LockMode;
-import io.github.mongolock.LockRuntime;
 import io.github.mongolock.LockState;
 import io.github.mongolock.RWMutexOptions;
 import io.github.mongolock.aspect.MongoLocks;
@@ -54,18 +53,16 @@ public class MongoLocksEndpoint {
   private static final Log log = LogFactory.getLog(MongoLocksEndpoint.class);
 
   private final MongoLocks locks;
-  private final LockRuntime runtime;
   private final LockAdmin admin;
 
   /**
    * An endpoint over the application's locks.
    *
-   * @param locks the application's {@link MongoLocks}: its collection, client ID and defaults
-   * @param runtime the runtime whose holds the overview lists (the one the locks' mutexes use)
+   * @param locks the application's {@link MongoLocks}: its collection, client ID, defaults and the
+   *     runtime whose holds the overview lists
    */
-  public MongoLocksEndpoint(MongoLocks locks, LockRuntime runtime) {
+  public MongoLocksEndpoint(MongoLocks locks) {
     this.locks = Objects.requireNonNull(locks, "locks");
-    this.runtime = Objects.requireNonNull(runtime, "runtime");
     this.admin = new LockAdmin(locks.collection());
   }
 
@@ -76,7 +73,7 @@ public class MongoLocksEndpoint {
    */
   @ReadOperation
   public Overview overview() {
-    List<Hold> holds = runtime.heldLocks().stream().map(Hold::of).toList();
+    List<Hold> holds = locks.runtime().heldLocks().stream().map(Hold::of).toList();
     return new Overview(
         locks.clientId(),
         locks.collection().getNamespace().getFullName(),
@@ -229,6 +226,8 @@ public class MongoLocksEndpoint {
    * @param expiresAt the seed's absolute expiry, or null
    * @param fencingToken the last fencing token issued, or null
    * @param serverTime the server's clock when the document was read
+   * @param problems the fields that could not be read as this library writes them (empty for a
+   *     document this library or mongo-lock-node wrote)
    */
   public record Lock(
       String lockId,
@@ -238,7 +237,8 @@ public class MongoLocksEndpoint {
       WriterWaiting writerWaiting,
       String expiresAt,
       Long fencingToken,
-      String serverTime) {
+      String serverTime,
+      List<String> problems) {
 
     static Lock of(LockState state) {
       return new Lock(
@@ -254,7 +254,8 @@ public class MongoLocksEndpoint {
                   state.writerWaiting().clientID(), iso(state.writerWaiting().lapsesAt())),
           iso(state.expiresAt()),
           state.fencingToken(),
-          iso(state.serverTime()));
+          iso(state.serverTime()),
+          state.problems());
     }
   }
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.mongodb.client.MongoDatabase;
-import io.github.mongolock.LockRuntime;
 import io.github.mongolock.aspect.MongoLocks;
 import io.github.mongolock.testkit.MongoExtension;
 import java.time.Duration;
@@ -55,7 +54,6 @@ class MongoLockEndpointAutoConfigurationTest {
             context -> {
               assertNull(context.getStartupFailure());
               assertEquals(1, context.getBeansOfType(MongoLocksEndpoint.class).size());
-              // no LockRuntime bean (as with @EnableMongoLocks): the shared one its mutexes use
               assertEquals(
                   "client-a", context.getBean(MongoLocksEndpoint.class).overview().clientId());
             });
@@ -111,8 +109,7 @@ class MongoLockEndpointAutoConfigurationTest {
   void backsOffForTheApplicationsOwnEndpoint(MongoDatabase database) {
     MongoLocksEndpoint own =
         new MongoLocksEndpoint(
-            new MongoLocks(database.getCollection("own"), () -> "own", Duration.ofSeconds(1)),
-            LockRuntime.shared());
+            new MongoLocks(database.getCollection("own"), () -> "own", Duration.ofSeconds(1)));
     runner
         .withBean("myEndpoint", MongoLocksEndpoint.class, () -> own)
         .withPropertyValues("management.endpoints.web.exposure.include=mongolocks")

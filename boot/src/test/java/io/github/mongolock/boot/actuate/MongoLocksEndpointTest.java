@@ -53,7 +53,7 @@ class MongoLocksEndpointTest {
   void setUp(MongoDatabase database) {
     collection = database.getCollection("locks");
     runtime = LockRuntime.create();
-    locks = new MongoLocks(collection, () -> "app-1", Duration.ofMillis(1500), OPTIONS);
+    locks = new MongoLocks(runtime, collection, () -> "app-1", Duration.ofMillis(1500), OPTIONS);
   }
 
   @AfterEach
@@ -66,7 +66,6 @@ class MongoLocksEndpointTest {
     BootContexts.runner()
         .withConfiguration(AutoConfigurations.of(MongoLockEndpointAutoConfiguration.class))
         .withBean(MongoLocks.class, () -> locks)
-        .withBean(LockRuntime.class, () -> runtime)
         .withPropertyValues("management.endpoints.web.exposure.include=mongolocks")
         .run(
             context -> {
@@ -117,6 +116,29 @@ class MongoLocksEndpointTest {
   }
 
   @Test
+  void theOverviewListsTheHoldsOfTheLocksOwnRuntimeOnly() {
+    withEndpoint(
+        endpoint -> {
+          RWMutex elsewhere = new RWMutex(collection, "elsewhere", "app-1"); // shared runtime
+          elsewhere.lock();
+          try {
+            List<Hold> inside = locks.withWriteLock("job", () -> endpoint.overview().holds());
+            assertEquals(
+                List.of(
+                    new Hold(
+                        "job",
+                        "app-1",
+                        LockMode.WRITE,
+                        collection.getNamespace().getFullName(),
+                        1)),
+                inside);
+          } finally {
+            elsewhere.unlock();
+          }
+        });
+  }
+
+  @Test
   void oneLocksStoredState() {
     withEndpoint(
         endpoint -> {
@@ -130,6 +152,7 @@ class MongoLocksEndpointTest {
           assertEquals("node-b", held.writer());
           assertTrue(held.readers().isEmpty(), () -> "readers: " + held.readers());
           assertEquals(1, held.holders().size(), () -> "holders: " + held.holders());
+          assertTrue(held.problems().isEmpty(), () -> "problems: " + held.problems());
           assertEquals("node-b", held.holders().get(0).clientId());
           assertEquals(LockMode.WRITE, held.holders().get(0).mode());
           // the lease runs out about leaseTime after the acquire, by the server's clock
