@@ -27,10 +27,12 @@ class AspectJMongoLocksConfiguration extends AbstractMongoLocksConfiguration
     try {
       aspect = Aspects.aspectOf(MongoLockAspect.class);
     } catch (NoAspectBoundException notWoven) {
-      throw new IllegalStateException(
-          "@EnableMongoLocks(mode = ASPECTJ) but MongoLockAspect was not woven: run with"
-              + " -javaagent:aspectjweaver.jar and list io.github.mongolock.aspect.MongoLockAspect"
-              + " in META-INF/aop.xml, or weave at compile time",
+      throw LockedMethodsException.notWoven(
+          "mongoLockAspect",
+          "AspectJ mode (@EnableMongoLocks(mode = ASPECTJ) or mongo-lock.aop.mode=aspectj) but"
+              + " MongoLockAspect was not woven: run with -javaagent:aspectjweaver.jar and list"
+              + " io.github.mongolock.aspect.MongoLockAspect in META-INF/aop.xml, or weave at"
+              + " compile time",
           notWoven);
     }
     AspectJInvoker.configure(mongoLockedMethodInvoker);

@@ -17,7 +17,9 @@ public final class LockedMethodsException extends BeanCreationException {
     /** A locked method's annotation cannot work (its template, wait, lease, proxy, ...). */
     INVALID_METHOD,
     /** Locked methods exist, but the {@code MongoLocks} bean they lock through cannot be made. */
-    NO_MONGO_LOCKS
+    NO_MONGO_LOCKS,
+    /** AspectJ mode, but {@code MongoLockAspect} is not woven in. */
+    ASPECT_NOT_WOVEN
   }
 
   private final transient Kind kind;
@@ -49,6 +51,11 @@ public final class LockedMethodsException extends BeanCreationException {
     return new LockedMethodsException(beanName, message, Kind.NO_MONGO_LOCKS, lockedMethods, cause);
   }
 
+  static LockedMethodsException notWoven(String beanName, String message, Throwable cause) {
+    return new LockedMethodsException(
+        beanName, message, Kind.ASPECT_NOT_WOVEN, List.of(message), cause);
+  }
+
   /**
    * What is wrong.
    *
@@ -59,8 +66,9 @@ public final class LockedMethodsException extends BeanCreationException {
   }
 
   /**
-   * One line per invalid method ({@link Kind#INVALID_METHOD}), or the first locked methods found
-   * ({@link Kind#NO_MONGO_LOCKS}), each naming its method.
+   * One line per invalid method ({@link Kind#INVALID_METHOD}), the first locked methods found
+   * ({@link Kind#NO_MONGO_LOCKS}), each naming its method, or the message ({@link
+   * Kind#ASPECT_NOT_WOVEN}).
    *
    * @return the problems or methods
    */
