@@ -1,5 +1,7 @@
 package io.github.mongolock.boot.actuate;
 
+import com.mongodb.ReadConcern;
+import com.mongodb.WriteConcern;
 import io.github.mongolock.HeldLock;
 import io.github.mongolock.LockAdmin;
 import io.github.mongolock.LockMode;
@@ -166,8 +168,9 @@ public class MongoLocksEndpoint {
    * @param writerWaitingTtl how long a waiting writer's mark lasts unless refreshed
    * @param changeStreams whether waiters listen to change streams to wake early
    * @param ensureIndex whether the unique index on {@code lockID} is created on first use
-   * @param writeConcern the write concern of lock writes
-   * @param readConcern the read concern of lock reads
+   * @param writeConcern the {@code w} of lock writes ({@code majority}, a number, a tag set's name,
+   *     or {@code default} for the server's)
+   * @param readConcern the read concern level of lock reads, or {@code default} for the server's
    */
   public record Defaults(
       String waitTimeout,
@@ -195,8 +198,19 @@ public class MongoLocksEndpoint {
           iso(options.writerWaitingTtl()),
           options.changeStreams(),
           options.ensureIndex(),
-          options.writeConcern().asDocument().toJson(),
-          options.readConcern().asDocument().toJson());
+          writeConcern(options.writeConcern()),
+          readConcern(options.readConcern()));
+    }
+
+    /** Its {@code w}, as the {@code mongo-lock.write-concern} property names it. */
+    private static String writeConcern(WriteConcern concern) {
+      Object w = concern.getWObject();
+      return w == null ? "default" : w.toString();
+    }
+
+    /** Its level, as the {@code mongo-lock.read-concern} property names it. */
+    private static String readConcern(ReadConcern concern) {
+      return concern.getLevel() == null ? "default" : concern.getLevel().getValue();
     }
   }
 

@@ -85,6 +85,8 @@ class MongoLocksEndpointTest {
           assertEquals("PT6S", idle.defaults().leaseTime());
           assertEquals("PT2S", idle.defaults().renewInterval()); // a third of the lease
           assertEquals(OPTIONS.writerPreference(), idle.defaults().writerPreference());
+          assertEquals("majority", idle.defaults().writeConcern());
+          assertEquals("majority", idle.defaults().readConcern());
           assertTrue(idle.holds().isEmpty(), () -> "holds before any lock: " + idle.holds());
 
           HolderThread writer = holder("report", "app-1");
