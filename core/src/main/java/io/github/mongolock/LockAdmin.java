@@ -21,13 +21,16 @@ import org.bson.Document;
  * seed's override operations stay on {@link RWMutex}.
  *
  * <p>A forced release removes the holder's entry from the lock document; the holder's process finds
- * out at its next renewal or unlock ({@link LockLostListener}, {@link LockLostException}). Fencing
- * counters are never touched, so tokens issued after a forced release are still larger than those
- * before it.
+ * out at its next renewal or unlock ({@link LockLostListener}, {@link LockLostException}); a client
+ * whose process has another client holding the same lock (one lease session for both) finds out at
+ * its unlock only, since the heartbeat renews per lock document and session. Fencing counters are
+ * never touched, so tokens issued after a forced release are still larger than those before it.
  *
  * <p>Every command goes to the primary with majority read and write concern, whatever the given
- * collection's settings are. Times in {@link LockState} are by the server's clock ({@code $$NOW},
- * read in the same command as the documents).
+ * collection's settings are; none upserts. A failure of MongoDB's comes as {@link
+ * MongoLockException} naming the lock (and the client) with the driver's exception as its cause;
+ * bad arguments as {@link IllegalArgumentException}, before anything is sent. Times in {@link
+ * LockState} are by the server's clock ({@code $$NOW}, read in the same command as the documents).
  *
  * <ol>
  *   <li>{@link #list} and {@link #find}: one aggregation for the lock documents with the server's
@@ -172,7 +175,8 @@ public final class LockAdmin {
         if (before != null) {
           LockState state = state(lockID, before, read.serverTime(), fencingToken(lockID));
           boolean held = clientID.equals(state.writer()) || state.readers().contains(clientID);
-          // it may have released by itself between the read and the write: then nothing changed
+          // it may have released by itself between the read and the write: nothing of its was
+          // held any more, so there was no hold to report
           return held ? Optional.of(state) : Optional.empty();
         }
         // the client became or stopped being the writer, a client of its session joined, or the

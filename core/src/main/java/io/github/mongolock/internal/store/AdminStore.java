@@ -22,10 +22,10 @@ import org.bson.Document;
 import org.bson.conversions.Bson;
 
 /**
- * The reads and writes of {@code io.github.mongolock.LockAdmin}: lock documents with the server's
- * clock, fencing counters, and the forced releases of {@link LockCommands}. Everything goes to the
- * primary with majority read and write concern, as the lock's own commands do by default ({@link
- * LockProtocol}).
+ * The reads and writes of the admin API (LockAdmin, in the API package): lock documents with the
+ * server's clock, fencing counters, and the forced releases of {@link LockCommands}. Everything
+ * goes to the primary with majority read and write concern, as the lock's own commands do by
+ * default ({@link LockProtocol}).
  *
  * <p>The server's clock comes with the documents, in the same command: an aggregation whose last
  * stage adds {@code $$NOW}. {@code $$NOW} is "the current datetime value", the same for every
