@@ -12,8 +12,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
@@ -52,7 +52,7 @@ import org.springframework.lang.Nullable;
 @Endpoint(id = "mongolocks", defaultAccess = Access.READ_ONLY)
 public class MongoLocksEndpoint {
 
-  private static final Log log = LogFactory.getLog(MongoLocksEndpoint.class);
+  private static final Logger log = LoggerFactory.getLogger(MongoLocksEndpoint.class);
 
   private final MongoLocks locks;
   private final LockAdmin admin;
@@ -119,13 +119,12 @@ public class MongoLocksEndpoint {
       return null;
     }
     log.warn(
-        "mongolocks endpoint: forced release of lock "
-            + lockId
-            + (clientId == null ? " for every holder" : " for client " + clientId)
-            + " (requested by the application with client ID "
-            + locks.clientId()
-            + "); held before by "
-            + before.get().holders().stream().map(LockState.Holder::clientID).toList());
+        "mongolocks endpoint: forced release of lock {} {} (requested by the application with"
+            + " client ID {}); held before by {}",
+        lockId,
+        clientId == null ? "for every holder" : "for client " + clientId,
+        locks.clientId(),
+        before.get().holders().stream().map(LockState.Holder::clientID).toList());
     return new Release(lockId, clientId, Lock.of(before.get()));
   }
 
