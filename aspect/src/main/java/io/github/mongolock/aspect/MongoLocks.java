@@ -446,6 +446,25 @@ public final class MongoLocks {
   }
 
   /**
+   * The options of this instance's mutexes (those of calls that name a lease differ only in it).
+   *
+   * @return the options, with the default lease
+   */
+  public RWMutexOptions options() {
+    return options;
+  }
+
+  /**
+   * The runtime this instance's mutexes run in: the one given to the constructor, else the shared
+   * one at the time of the call.
+   *
+   * @return the runtime whose {@link LockRuntime#heldLocks()} lists these locks' holds
+   */
+  public LockRuntime runtime() {
+    return runtime != null ? runtime : LockRuntime.shared();
+  }
+
+  /**
    * The collection that holds the locks.
    *
    * @return the lock collection
