@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoDatabase;
 import io.github.mongolock.LockEvent;
 import io.github.mongolock.LockListener;
@@ -17,6 +18,7 @@ import io.github.mongolock.RWMutex;
 import io.github.mongolock.RWMutexOptions;
 import io.github.mongolock.RuntimeListeners;
 import io.github.mongolock.testkit.MongoExtension;
+import io.github.mongolock.testkit.TestMongo;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -125,6 +127,41 @@ class RuntimeAndLockNamesTest {
     release.countDown();
     Throwable failure = assertThrows(Exception.class, call::join).getCause();
     assertInstanceOf(LockLostException.class, failure, "the method's caller is told");
+  }
+
+  /** The application's own client, closed with its context, and its database. */
+  @Configuration
+  @EnableMongoLocks
+  static class OwnClientConfig {
+    static String databaseName;
+
+    @Bean
+    MongoClient mongoClient() {
+      return TestMongo.get().newClient();
+    }
+
+    @Bean
+    MongoDatabase mongoDatabase(MongoClient mongoClient) {
+      return mongoClient.getDatabase(databaseName);
+    }
+  }
+
+  @Test
+  void theRuntimeGivesUpItsHoldsBeforeTheApplicationsClientIsClosed(MongoDatabase database) {
+    // MongoLocks reaches the client through an ObjectProvider, after the runtime was made: without
+    // a declared dependency the context would close the client first, and the runtime's releases
+    // would fail on it, leaving the lock held in MongoDB until its lease ran out.
+    OwnClientConfig.databaseName = database.getName();
+    AnnotationConfigApplicationContext context = TestContexts.start(null, OwnClientConfig.class);
+    MongoLocks locks = context.getBean(MongoLocks.class);
+    // left open on purpose: the context's close gives it up
+    locks.mutex("open-at-close").acquireWrite(Duration.ofSeconds(5));
+
+    context.close();
+
+    RWMutex other = new RWMutex(database.getCollection("locks"), "open-at-close", "another");
+    assertTrue(other.tryLock(), "released in MongoDB when the context closed");
+    other.unlock();
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.github.mongolock.boot;
 
 import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import io.github.mongolock.LockListener;
 import io.github.mongolock.LockRuntime;
@@ -8,6 +9,7 @@ import io.github.mongolock.RWMutex;
 import io.github.mongolock.aspect.ClientIdProvider;
 import io.github.mongolock.aspect.MongoLocks;
 import io.github.mongolock.aspect.internal.MongoLocksInfrastructure;
+import org.bson.Document;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -21,6 +23,7 @@ import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Lazy;
 import org.springframework.core.env.Environment;
 import org.springframework.data.mongodb.MongoDatabaseFactory;
+import org.springframework.util.ClassUtils;
 
 /**
  * Auto-configuration of mongo-lock: {@code @WriteLocked} and {@code @ReadLocked} methods, and a
@@ -99,18 +102,28 @@ public class MongoLockAutoConfiguration {
         ObjectProvider<LockCollectionResolver.SpringDataDatabases> springData) {
       LockCollectionResolver collections =
           new LockCollectionResolver(beans, environment, clients, databases, springData);
+      MongoCollection<Document> collection =
+          collections.resolve(settings.collection(), settings.database());
+      MongoLocksInfrastructure.closeRuntimesBeforeMongoBeans(beans, springDataTypes());
       return new MongoLocks(
-          mongoLockRuntime,
-          collections.resolve(settings.collection(), settings.database()),
-          clientIds,
-          settings.waitTimeout(),
-          settings.options());
+          mongoLockRuntime, collection, clientIds, settings.waitTimeout(), settings.options());
     }
   }
 
+  /** Spring Data's database factory type, where Spring Data MongoDB is on the class path. */
+  private static Class<?>[] springDataTypes() {
+    return ClassUtils.isPresent(
+            SPRING_DATA_FACTORY, MongoLockAutoConfiguration.class.getClassLoader())
+        ? new Class<?>[] {MongoDatabaseFactory.class}
+        : new Class<?>[0];
+  }
+
+  private static final String SPRING_DATA_FACTORY =
+      "org.springframework.data.mongodb.MongoDatabaseFactory";
+
   /** Spring Data's database factory, where Spring Data MongoDB is on the class path. */
   @Configuration(proxyBeanMethods = false)
-  @ConditionalOnClass(name = "org.springframework.data.mongodb.MongoDatabaseFactory")
+  @ConditionalOnClass(name = SPRING_DATA_FACTORY)
   static class SpringDataConfiguration {
 
     @Bean

@@ -130,6 +130,58 @@ class MongoLockAutoConfigurationTest {
     assertTrue(runtime[0].isClosed(), "closed with the context");
   }
 
+  /**
+   * A bean that injects MongoLocks, registered before the MongoClient as a scanned component is.
+   */
+  record EarlyUser(MongoLocks locks) {}
+
+  @Configuration(proxyBeanMethods = false)
+  static class EarlyUserConfig {
+    @Bean
+    EarlyUser earlyUser(MongoLocks locks) {
+      return new EarlyUser(locks);
+    }
+  }
+
+  /** The application's own MongoClient, closed with its context as Boot's is. */
+  @Configuration(proxyBeanMethods = false)
+  static class ClosingClient {
+    @Bean
+    MongoClient mongoClient() {
+      return TestMongo.get().newClient(SHAPES);
+    }
+  }
+
+  @Test
+  void theRuntimeGivesUpItsHoldsBeforeTheApplicationsClientIsClosed() {
+    // The client is made while MongoLocks is (after the runtime): without a declared dependency
+    // the context would close the client first, and the runtime's releases would fail on it,
+    // leaving the lock held in MongoDB until its lease ran out.
+    runner
+        .withUserConfiguration(EarlyUserConfig.class, ClosingClient.class)
+        .withPropertyValues("mongo-lock.database=" + DB)
+        .run(
+            context -> {
+              assertNull(context.getStartupFailure());
+              MongoLocks locks = context.getBean(EarlyUser.class).locks();
+              // left open on purpose: the context's close gives it up
+              locks.mutex("open-at-close").acquireWrite(Duration.ofSeconds(5));
+              assertNotNull(lockDocument("open-at-close").getString("writer"));
+            });
+    Document after = lockDocument("open-at-close");
+    assertTrue(
+        after == null || after.getString("writer") == null,
+        "released in MongoDB when the context closed: " + after);
+  }
+
+  private static Document lockDocument(String lockId) {
+    return client
+        .getDatabase(DB)
+        .getCollection("locks")
+        .find(new Document("lockID", lockId))
+        .first();
+  }
+
   static final class Listener implements LockListener {}
 
   @Configuration(proxyBeanMethods = false)

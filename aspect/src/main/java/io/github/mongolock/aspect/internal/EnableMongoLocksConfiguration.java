@@ -70,9 +70,11 @@ class EnableMongoLocksConfiguration implements ImportAware, EnvironmentAware {
       BeanFactory beanFactory,
       ObjectProvider<MongoDatabase> databases,
       ObjectProvider<ClientIdProvider> clientIds) {
+    MongoCollection<Document> collection = lockCollection(beanFactory, databases);
+    MongoLocksInfrastructure.closeRuntimesBeforeMongoBeans(beanFactory);
     return new MongoLocks(
         mongoLockRuntime,
-        lockCollection(beanFactory, databases),
+        collection,
         clientIds.getIfAvailable(ClientIdProvider::perProcess),
         LockedMethods.parseTimeout(environment, enableMongoLocks.getString("waitTimeout")),
         RWMutexOptions.builder().leaseTime(defaultLeaseTime()).build());

@@ -1,8 +1,15 @@
 package io.github.mongolock.aspect.internal;
 
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoDatabase;
 import io.github.mongolock.LockListener;
 import io.github.mongolock.LockRuntime;
+import io.github.mongolock.aspect.EnableMongoLocks;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.context.annotation.AdviceMode;
 
 /**
@@ -57,5 +64,40 @@ public final class MongoLocksInfrastructure {
     LockRuntime runtime = LockRuntime.create();
     listeners.orderedStream().forEach(runtime::addListener);
     return runtime;
+  }
+
+  /**
+   * Has the context close its {@link LockRuntime} beans before the MongoDB beans that locks may
+   * use: {@code MongoClient}, {@code MongoDatabase}, the {@value
+   * EnableMongoLocks#COLLECTION_BEAN_NAME} bean and the beans of {@code moreTypes}. Closing a
+   * runtime releases the holds still open, which needs their client open. {@code MongoLocks}
+   * reaches MongoDB through an {@code ObjectProvider}, which records no dependency, so a client
+   * made while it is (after the runtime, which it takes as an argument) would otherwise be closed
+   * first: the releases would fail on it and the locks stay held in MongoDB until their leases ran
+   * out.
+   *
+   * @param beanFactory the context's bean factory; nothing is done unless it is configurable
+   * @param moreTypes other types of MongoDB beans (Spring Data's {@code MongoDatabaseFactory})
+   */
+  public static void closeRuntimesBeforeMongoBeans(BeanFactory beanFactory, Class<?>... moreTypes) {
+    if (!(beanFactory instanceof ConfigurableListableBeanFactory beans)) {
+      return;
+    }
+    List<String> mongoBeans = new ArrayList<>();
+    List<Class<?>> types = new ArrayList<>(List.of(MongoClient.class, MongoDatabase.class));
+    types.addAll(List.of(moreTypes));
+    for (Class<?> type : types) {
+      // no eager init: only the names, without making factory beans to learn their types
+      mongoBeans.addAll(List.of(beans.getBeanNamesForType(type, true, false)));
+    }
+    if (beans.containsBean(EnableMongoLocks.COLLECTION_BEAN_NAME)) {
+      mongoBeans.add(EnableMongoLocks.COLLECTION_BEAN_NAME);
+    }
+    for (String runtime : beans.getBeanNamesForType(LockRuntime.class, true, false)) {
+      for (String mongo : mongoBeans) {
+        // destroying the MongoDB bean destroys its dependents first: the runtime
+        beans.registerDependentBean(mongo, runtime);
+      }
+    }
   }
 }
