@@ -168,7 +168,8 @@ public class MongoLocksEndpoint {
    * @param changeStreams whether waiters listen to change streams to wake early
    * @param ensureIndex whether the unique index on {@code lockID} is created on first use
    * @param writeConcern the {@code w} of lock writes ({@code majority}, a number, a tag set's name,
-   *     or {@code default} for the server's)
+   *     or {@code default} for the server's), followed by {@code , journaled} when it also waits
+   *     for the journal ({@code journaled} alone without a {@code w})
    * @param readConcern the read concern level of lock reads, or {@code default} for the server's
    */
   public record Defaults(
@@ -201,10 +202,18 @@ public class MongoLocksEndpoint {
           readConcern(options.readConcern()));
     }
 
-    /** Its {@code w}, as the {@code mongo-lock.write-concern} property names it. */
-    private static String writeConcern(WriteConcern concern) {
+    /**
+     * Its {@code w}, as the {@code mongo-lock.write-concern} property names it, and whether it
+     * waits for the journal: {@code journaled} is the driver's {@code j: true} without a {@code w},
+     * which {@code w} alone would show as the server's default.
+     */
+    static String writeConcern(WriteConcern concern) {
       Object w = concern.getWObject();
-      return w == null ? "default" : w.toString();
+      boolean journaled = Boolean.TRUE.equals(concern.getJournal());
+      if (w == null) {
+        return journaled ? "journaled" : "default";
+      }
+      return journaled ? w + ", journaled" : w.toString();
     }
 
     /** Its level, as the {@code mongo-lock.read-concern} property names it. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import io.github.mongolock.LockLostException;
@@ -72,6 +73,18 @@ class MongoLocksEndpointTest {
               assertNull(context.getStartupFailure());
               test.accept(context.getBean(MongoLocksEndpoint.class));
             });
+  }
+
+  @Test
+  void theDefaultsShowTheWriteConcernAsThePropertyNamesIt() {
+    // mongo-lock.write-concern=journaled is j: true without a w: not the server's default
+    assertEquals("journaled", MongoLocksEndpoint.Defaults.writeConcern(WriteConcern.JOURNALED));
+    assertEquals("default", MongoLocksEndpoint.Defaults.writeConcern(WriteConcern.ACKNOWLEDGED));
+    assertEquals("majority", MongoLocksEndpoint.Defaults.writeConcern(WriteConcern.MAJORITY));
+    assertEquals("2", MongoLocksEndpoint.Defaults.writeConcern(new WriteConcern(2)));
+    assertEquals(
+        "majority, journaled",
+        MongoLocksEndpoint.Defaults.writeConcern(WriteConcern.MAJORITY.withJournal(true)));
   }
 
   @Test
