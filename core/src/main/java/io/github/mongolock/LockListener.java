@@ -15,8 +15,10 @@ package io.github.mongolock;
  * like any other (each has its own watch and hold).
  *
  * <p>Listeners run inline, on the application's threads and on the heartbeat's threads: keep them
- * short and never block or call back into the lock in them. An exception a listener throws is
- * caught and ignored (logged at DEBUG); it never changes the outcome of the lock call.
+ * short and never block or call back into the lock in them. Whatever a listener throws, an {@link
+ * Error} such as a {@code NoSuchMethodError} included, is caught and ignored (logged at DEBUG): it
+ * never changes the outcome of the lock call, nor stops the heartbeat. Only a {@link
+ * VirtualMachineError} (out of memory, stack overflow) is thrown on.
  */
 public interface LockListener {
 

@@ -115,7 +115,8 @@ public final class LockRuntime implements AutoCloseable {
     for (LockListener listener : listeners) {
       try {
         listener.lost(lock, reason);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        AcquireReport.ignore(e); // called on the lease watch and in close(): neither may stop
         LISTENER_LOG.debug("a lock listener's lost failed for lock {}; ignored", lock.lockID(), e);
       }
     }
@@ -128,7 +129,8 @@ public final class LockRuntime implements AutoCloseable {
       for (LockListener listener : listeners) {
         try {
           listener.renewed(namespace, leases);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+          AcquireReport.ignore(e); // an Error out of the heartbeat would cancel it for good
           LISTENER_LOG.debug("a lock listener's renewed failed for {}; ignored", namespace, e);
         }
       }
@@ -139,7 +141,8 @@ public final class LockRuntime implements AutoCloseable {
       for (LockListener listener : listeners) {
         try {
           listener.renewalFailed(namespace, leases, cause);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+          AcquireReport.ignore(e);
           LISTENER_LOG.debug(
               "a lock listener's renewalFailed failed for {}; ignored", namespace, e);
         }

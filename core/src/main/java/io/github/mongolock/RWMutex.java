@@ -155,8 +155,9 @@ public final class RWMutex {
               for (LockLostListener listener : listeners) {
                 try {
                   listener.lockLost(id, client, m);
-                } catch (RuntimeException e) {
-                  // a listener's failure must not stop the others, nor the heartbeat
+                } catch (Throwable e) {
+                  // a listener's failure must not stop the others, nor the lease watch
+                  AcquireReport.ignore(e);
                   LISTENER_LOG.debug("a LockLostListener of lock {} failed; ignored", id, e);
                 }
               }
