@@ -437,6 +437,26 @@ class LockListenerTest {
     assertNull(storedRaw(locks, LOCK));
   }
 
+  @Test
+  void aHandleClosedOutOfOrderEndsItsOwnHoldsWatch() {
+    RWMutex m = mutex("c");
+    LockHandle outer = m.acquireRead(); // #1
+    LockHandle inner = m.acquireRead(); // #2
+    outer.close(); // handles may be closed in any order: the hold that ends is the handle's
+    assertEquals("ended#1 RELEASED", last(recorder.events()));
+    inner.close();
+    assertEquals("ended#2 RELEASED", last(recorder.events()));
+
+    LockHandle handed = m.acquireWrite(); // #3
+    m.lock(); // #4, a newer hold of the same thread and mode
+    await(onThread("closer", handed::close));
+    assertEquals("ended#3 RELEASED", last(recorder.events()));
+    assertTrue(m.isWriteLockedByCurrentThread(), "the owner's newer hold stays");
+    m.unlock();
+    assertEquals("ended#4 RELEASED", last(recorder.events()));
+    assertNull(storedRaw(locks, LOCK));
+  }
+
   // ------------------------------------------------------------------------------- listeners
 
   @Test
