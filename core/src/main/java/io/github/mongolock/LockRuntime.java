@@ -5,7 +5,6 @@ import io.github.mongolock.internal.lease.LeaseRegistry;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -75,9 +74,13 @@ public final class LockRuntime implements AutoCloseable {
    * watches.
    *
    * @param listener a listener added before (one registration of it is removed)
+   * @throws IllegalArgumentException for null, as {@link #addListener} does
    */
   public void removeListener(LockListener listener) {
-    listeners.remove(Objects.requireNonNull(listener, "listener"));
+    if (listener == null) {
+      throw new IllegalArgumentException("listener is null");
+    }
+    listeners.remove(listener);
   }
 
   /** The listeners registered now, in the order they were added. */

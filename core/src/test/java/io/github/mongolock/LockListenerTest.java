@@ -607,6 +607,17 @@ class LockListenerTest {
   }
 
   @Test
+  void aNullListenerIsRefusedAlikeWhenAddedAndWhenRemoved() {
+    assertEquals(
+        "listener is null",
+        assertThrows(IllegalArgumentException.class, () -> runtime.addListener(null)).getMessage());
+    assertEquals(
+        "listener is null",
+        assertThrows(IllegalArgumentException.class, () -> runtime.removeListener(null))
+            .getMessage());
+  }
+
+  @Test
   void aRemovedListenerIsToldNothingNewButItsOpenHoldsStillEnd() {
     RWMutex m = mutex("c");
     m.lock(); // #1, watched
