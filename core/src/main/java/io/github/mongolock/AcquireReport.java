@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
  * granted. Made only while a runtime has listeners; the engine keeps it with the hold (as its tag)
  * and hands it back to the release that ends the hold, which reports the end to the hold watches.
  * Every listener call is guarded: what a listener throws is logged at DEBUG and never changes the
- * lock call's outcome, nor stops the other listeners.
+ * lock call's outcome, nor stops the other listeners (see {@link #ignore}).
  */
 final class AcquireReport {
 
@@ -40,7 +40,7 @@ final class AcquireReport {
       LockListener.AcquireWatch watch = null;
       try {
         watch = listener.acquireStarted(lock);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
         failed("acquireStarted", lock, e);
       }
       watches[n++] = watch == null ? LockListener.AcquireWatch.NONE : watch;
@@ -58,7 +58,7 @@ final class AcquireReport {
       LockListener.HoldWatch hold = null;
       try {
         hold = acquireWatches[i].acquired();
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
         failed("acquired", lock, e);
       }
       holds[i] = hold == null ? LockListener.HoldWatch.NONE : hold;
@@ -70,7 +70,7 @@ final class AcquireReport {
     for (LockListener.AcquireWatch watch : acquireWatches) {
       try {
         watch.notAcquired(outcome, cause);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
         failed("notAcquired", lock, e);
       }
     }
@@ -85,18 +85,33 @@ final class AcquireReport {
     for (LockListener.HoldWatch watch : holds) {
       try {
         watch.ended(end, cause);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
         failed("ended", lock, e);
       }
     }
   }
 
-  private static void failed(String method, LockEvent lock, RuntimeException e) {
+  private static void failed(String method, LockEvent lock, Throwable e) {
+    ignore(e);
     LOG.debug(
         "a lock listener's {} failed for lock {} (client: {}); ignored",
         method,
         lock.lockID(),
         lock.clientID(),
         e);
+  }
+
+  /**
+   * Lets a listener's failure go, whatever it is, except a {@link VirtualMachineError} (out of
+   * memory, stack overflow), which is thrown on. Errors are caught too, and checked exceptions a
+   * listener throws sneakily: a NoSuchMethodError from a metrics binding linked against another
+   * Micrometer, or an AssertionError from a test probe, must not turn a granted acquire into a
+   * throw that leaves the lock held with nobody to release it, nor cancel the heartbeat or the
+   * lease watch, whose periodic tasks end at the first throw that leaves them.
+   */
+  static void ignore(Throwable e) {
+    if (e instanceof VirtualMachineError fatal) {
+      throw fatal;
+    }
   }
 }

@@ -12,11 +12,14 @@ package io.github.mongolock;
  * before the acquire returns or throws. A granted acquire's {@link AcquireWatch#acquired()} returns
  * a {@link HoldWatch} that is told exactly once when that hold ends: by the matching unlock or
  * {@link LockHandle#close()}, on the thread that calls it. Re-entrant acquires are acquire calls
- * like any other (each has its own watch and hold).
+ * like any other (each has its own watch and hold). A handle's close ends that handle's hold, in
+ * whatever order the handles are closed; an unlock ends its thread's newest hold of the mode.
  *
  * <p>Listeners run inline, on the application's threads and on the heartbeat's threads: keep them
- * short and never block or call back into the lock in them. An exception a listener throws is
- * caught and ignored (logged at DEBUG); it never changes the outcome of the lock call.
+ * short and never block or call back into the lock in them. Whatever a listener throws, an {@link
+ * Error} such as a {@code NoSuchMethodError} included, is caught and ignored (logged at DEBUG): it
+ * never changes the outcome of the lock call, nor stops the heartbeat. Only a {@link
+ * VirtualMachineError} (out of memory, stack overflow) is thrown on.
  */
 public interface LockListener {
 

@@ -5,7 +5,6 @@ import io.github.mongolock.internal.lease.LeaseRegistry;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -75,9 +74,13 @@ public final class LockRuntime implements AutoCloseable {
    * watches.
    *
    * @param listener a listener added before (one registration of it is removed)
+   * @throws IllegalArgumentException for null, as {@link #addListener} does
    */
   public void removeListener(LockListener listener) {
-    listeners.remove(Objects.requireNonNull(listener, "listener"));
+    if (listener == null) {
+      throw new IllegalArgumentException("listener is null");
+    }
+    listeners.remove(listener);
   }
 
   /** The listeners registered now, in the order they were added. */
@@ -115,7 +118,8 @@ public final class LockRuntime implements AutoCloseable {
     for (LockListener listener : listeners) {
       try {
         listener.lost(lock, reason);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        AcquireReport.ignore(e); // called on the lease watch and in close(): neither may stop
         LISTENER_LOG.debug("a lock listener's lost failed for lock {}; ignored", lock.lockID(), e);
       }
     }
@@ -128,7 +132,8 @@ public final class LockRuntime implements AutoCloseable {
       for (LockListener listener : listeners) {
         try {
           listener.renewed(namespace, leases);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+          AcquireReport.ignore(e); // an Error out of the heartbeat would cancel it for good
           LISTENER_LOG.debug("a lock listener's renewed failed for {}; ignored", namespace, e);
         }
       }
@@ -139,7 +144,8 @@ public final class LockRuntime implements AutoCloseable {
       for (LockListener listener : listeners) {
         try {
           listener.renewalFailed(namespace, leases, cause);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+          AcquireReport.ignore(e);
           LISTENER_LOG.debug(
               "a lock listener's renewalFailed failed for {}; ignored", namespace, e);
         }

@@ -155,8 +155,9 @@ public final class RWMutex {
               for (LockLostListener listener : listeners) {
                 try {
                   listener.lockLost(id, client, m);
-                } catch (RuntimeException e) {
-                  // a listener's failure must not stop the others, nor the heartbeat
+                } catch (Throwable e) {
+                  // a listener's failure must not stop the others, nor the lease watch
+                  AcquireReport.ignore(e);
                   LISTENER_LOG.debug("a LockLostListener of lock {} failed; ignored", id, e);
                 }
               }
@@ -258,12 +259,12 @@ public final class RWMutex {
 
   /** One attempt at the write lock, without waiting. */
   public boolean tryLock() {
-    return acquire(LockMode.WRITE, Wait.once(), null);
+    return acquire(LockMode.WRITE, Wait.once(), null) != null;
   }
 
   /** Acquires the write lock, or returns false when {@code timeout} passes first. */
   public boolean tryLock(Duration timeout) {
-    return acquire(LockMode.WRITE, waitFor(timeout), null);
+    return acquire(LockMode.WRITE, waitFor(timeout), null) != null;
   }
 
   /**
@@ -275,7 +276,7 @@ public final class RWMutex {
 
   /** Releases one write hold of the current thread. */
   public void unlock() {
-    release(ModeRule.WRITE, Thread.currentThread());
+    release(ModeRule.WRITE, Thread.currentThread(), null);
   }
 
   // ------------------------------------------------------------------------------- read lock
@@ -286,11 +287,11 @@ public final class RWMutex {
   }
 
   public boolean tryRLock() {
-    return acquire(LockMode.READ, Wait.once(), null);
+    return acquire(LockMode.READ, Wait.once(), null) != null;
   }
 
   public boolean tryRLock(Duration timeout) {
-    return acquire(LockMode.READ, waitFor(timeout), null);
+    return acquire(LockMode.READ, waitFor(timeout), null) != null;
   }
 
   public void rLock(Duration timeout) {
@@ -299,30 +300,30 @@ public final class RWMutex {
 
   /** Releases one read hold of the current thread. */
   public void rUnlock() {
-    release(ModeRule.READ, Thread.currentThread());
+    release(ModeRule.READ, Thread.currentThread(), null);
   }
 
   // ------------------------------------------------------------------------------- handles
 
   public LockHandle acquireWrite() {
-    lock();
-    return new Handle(LockMode.WRITE, Thread.currentThread());
+    Object hold = acquire(LockMode.WRITE, Wait.forever(), null);
+    return new Handle(LockMode.WRITE, Thread.currentThread(), hold);
   }
 
   /** The write lock as a handle for try-with-resources; {@link LockTimeoutException} on timeout. */
   public LockHandle acquireWrite(Duration timeout) {
-    lock(timeout);
-    return new Handle(LockMode.WRITE, Thread.currentThread());
+    Object hold = acquire(LockMode.WRITE, waitFor(timeout), timeout);
+    return new Handle(LockMode.WRITE, Thread.currentThread(), hold);
   }
 
   public LockHandle acquireRead() {
-    rLock();
-    return new Handle(LockMode.READ, Thread.currentThread());
+    Object hold = acquire(LockMode.READ, Wait.forever(), null);
+    return new Handle(LockMode.READ, Thread.currentThread(), hold);
   }
 
   public LockHandle acquireRead(Duration timeout) {
-    rLock(timeout);
-    return new Handle(LockMode.READ, Thread.currentThread());
+    Object hold = acquire(LockMode.READ, waitFor(timeout), timeout);
+    return new Handle(LockMode.READ, Thread.currentThread(), hold);
   }
 
   public boolean isWriteLockedByCurrentThread() {
@@ -495,12 +496,16 @@ public final class RWMutex {
 
   // ------------------------------------------------------------------------------- internals
 
+  /** What {@link #acquire} returns for a hold granted while nobody listened. */
+  private static final Object UNREPORTED = new Object();
+
   /**
-   * Acquires {@code mode}; false when the wait ran out, unless {@code throwAfter} is given: then
-   * {@link LockTimeoutException} naming it. Reports to the runtime's listeners when there are any
-   * (when there are none, nothing is made for them).
+   * Acquires {@code mode}: returns the hold's report ({@code UNREPORTED} when nobody listens), or
+   * null when the wait ran out, unless {@code throwAfter} is given: then {@link
+   * LockTimeoutException} naming it. Reports to the runtime's listeners when there are any (when
+   * there are none, nothing is made for them).
    */
-  private boolean acquire(LockMode mode, Wait wait, Duration throwAfter) {
+  private Object acquire(LockMode mode, Wait wait, Duration throwAfter) {
     List<LockListener> watching = runtime.listeners();
     if (!watching.isEmpty()) {
       return acquireReported(watching, mode, wait, throwAfter);
@@ -514,10 +519,10 @@ public final class RWMutex {
     if (!granted && throwAfter != null) {
       throw timedOut(mode, throwAfter);
     }
-    return granted;
+    return granted ? UNREPORTED : null;
   }
 
-  private boolean acquireReported(
+  private AcquireReport acquireReported(
       List<LockListener> watching, LockMode mode, Wait wait, Duration throwAfter) {
     AcquireReport report = AcquireReport.start(watching, event(mode));
     boolean granted;
@@ -533,11 +538,11 @@ public final class RWMutex {
     }
     if (granted) {
       report.acquired();
-      return true;
+      return report;
     }
     if (throwAfter == null) {
       report.notAcquired(AcquireOutcome.TIMEOUT, null);
-      return false;
+      return null;
     }
     LockTimeoutException e = timedOut(mode, throwAfter);
     report.notAcquired(AcquireOutcome.TIMEOUT, e);
@@ -553,13 +558,14 @@ public final class RWMutex {
   }
 
   /**
-   * Releases {@code owner}'s newest hold of {@code mode}, and tells that hold's watches how it
-   * ended (they were kept with the hold, so they are told even if the listener was removed since).
+   * Releases {@code owner}'s hold of {@code mode} that {@code acquired} reported (a handle's), or
+   * its newest when null, and tells that hold's watches how it ended (they were kept with the hold,
+   * so they are told even if the listener was removed since).
    */
-  private void release(ModeRule mode, Thread owner) {
+  private void release(ModeRule mode, Thread owner, Object acquired) {
     Object hold;
     try {
-      hold = engine.release(mode, owner);
+      hold = engine.release(mode, owner, acquired instanceof AcquireReport ? acquired : null);
     } catch (LockFailure f) {
       RuntimeException e = translate(f);
       if (f.hold() instanceof AcquireReport report) {
@@ -665,11 +671,16 @@ public final class RWMutex {
   private final class Handle implements LockHandle {
     private final LockMode mode;
     private final Thread owner;
+
+    /** What the acquire reported: this hold's watches, so that close ends this hold's. */
+    private final Object acquired;
+
     private final AtomicBoolean open = new AtomicBoolean(true);
 
-    Handle(LockMode mode, Thread owner) {
+    Handle(LockMode mode, Thread owner, Object acquired) {
       this.mode = mode;
       this.owner = owner;
+      this.acquired = acquired;
     }
 
     @Override
@@ -716,7 +727,7 @@ public final class RWMutex {
     @Override
     public void close() {
       if (open.compareAndSet(true, false)) {
-        release(engineMode(mode), owner);
+        release(engineMode(mode), owner, acquired);
       }
     }
 

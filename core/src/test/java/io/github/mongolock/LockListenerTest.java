@@ -437,6 +437,26 @@ class LockListenerTest {
     assertNull(storedRaw(locks, LOCK));
   }
 
+  @Test
+  void aHandleClosedOutOfOrderEndsItsOwnHoldsWatch() {
+    RWMutex m = mutex("c");
+    LockHandle outer = m.acquireRead(); // #1
+    LockHandle inner = m.acquireRead(); // #2
+    outer.close(); // handles may be closed in any order: the hold that ends is the handle's
+    assertEquals("ended#1 RELEASED", last(recorder.events()));
+    inner.close();
+    assertEquals("ended#2 RELEASED", last(recorder.events()));
+
+    LockHandle handed = m.acquireWrite(); // #3
+    m.lock(); // #4, a newer hold of the same thread and mode
+    await(onThread("closer", handed::close));
+    assertEquals("ended#3 RELEASED", last(recorder.events()));
+    assertTrue(m.isWriteLockedByCurrentThread(), "the owner's newer hold stays");
+    m.unlock();
+    assertEquals("ended#4 RELEASED", last(recorder.events()));
+    assertNull(storedRaw(locks, LOCK));
+  }
+
   // ------------------------------------------------------------------------------- listeners
 
   @Test
@@ -515,6 +535,86 @@ class LockListenerTest {
             "lost WRITE",
             "ended#5 LOST"),
         recorder.events());
+  }
+
+  /**
+   * A listener that throws an Error, as a metrics binding run against a Micrometer it was not
+   * compiled for does (NoSuchMethodError) or a test probe does (AssertionError): a granted acquire
+   * that threw it would leave the lock held with nobody to release it, and an Error out of the
+   * heartbeat or the lease watch would cancel that periodic task for good.
+   */
+  @Test
+  void aListenerThrowingAnErrorNeitherLeaksTheHoldNorStopsTheHeartbeat() {
+    runtime.removeListener(recorder);
+    runtime.addListener(
+        new LockListener() {
+          @Override
+          public AcquireWatch acquireStarted(LockEvent lock) {
+            return new AcquireWatch() {
+              @Override
+              public HoldWatch acquired() {
+                throw new NoSuchMethodError("listener linked against another Micrometer");
+              }
+            };
+          }
+
+          @Override
+          public void renewed(String collection, int leases) {
+            throw new AssertionError("listener bug in renewed");
+          }
+
+          @Override
+          public void lost(LockEvent lock, String reason) {
+            throw new AssertionError("listener bug in lost");
+          }
+        });
+    runtime.addListener(recorder);
+    RWMutexOptions shortLease =
+        fast().toBuilder()
+            .leaseTime(Duration.ofMillis(800))
+            .renewInterval(Duration.ofMillis(100))
+            .build();
+    RWMutex a = new RWMutex(runtime, locks, "a", "c", shortLease);
+    RWMutex b = new RWMutex(runtime, locks, "b", "c", shortLease);
+
+    a.lock(); // granted: the listener's Error must not make it look refused
+    assertTrue(a.isWriteLockedByCurrentThread());
+    b.lock();
+    // renewals go on past the throwing listener: the holds outlive several lease times
+    assertTrue(
+        eventually(() -> recorder.renewals.size() >= 3, 10_000), "renewed: " + recorder.renewals);
+    LockTestSupport.sleep(2_000);
+    assertTrue(a.isWriteLockedByCurrentThread() && b.isWriteLockedByCurrentThread());
+    assertFalse(recorder.events().contains("lost WRITE"), "" + recorder.events());
+
+    // both leases run out in one pass of the lease watch: the first loss's Error must not keep
+    // the second from being declared
+    List<String> lost = Collections.synchronizedList(new ArrayList<>());
+    a.addLockLostListener((lockID, clientID, mode) -> lost.add(lockID));
+    b.addLockLostListener((lockID, clientID, mode) -> lost.add(lockID));
+    a.suspendHeartbeat(true); // one keeper renews both
+    try {
+      assertTrue(eventually(() -> lost.size() == 2, 10_000), "both declared lost: " + lost);
+    } finally {
+      a.suspendHeartbeat(false);
+    }
+    assertThrows(LockLostException.class, a::unlock);
+    assertThrows(LockLostException.class, b::unlock);
+    assertEquals(
+        2,
+        recorder.events().stream().filter("lost WRITE"::equals).count(),
+        "the recorder, after the throwing listener, was told both: " + recorder.events());
+  }
+
+  @Test
+  void aNullListenerIsRefusedAlikeWhenAddedAndWhenRemoved() {
+    assertEquals(
+        "listener is null",
+        assertThrows(IllegalArgumentException.class, () -> runtime.addListener(null)).getMessage());
+    assertEquals(
+        "listener is null",
+        assertThrows(IllegalArgumentException.class, () -> runtime.removeListener(null))
+            .getMessage());
   }
 
   @Test

@@ -4,6 +4,7 @@ import io.github.mongolock.internal.lease.LeaseKeeper;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -17,8 +18,9 @@ import java.util.Map;
  * <p>Each hold may carry a tag of the API's (its listeners' watches of that hold), kept per thread
  * and mode where the re-entry counts are: {@link #pushTag} at every granted acquire, {@link
  * #popTag} at every release of one hold, so that a thread's nested holds give their tags back last
- * in, first out. Only tagged holds cost anything: a hold acquired without a tag while the thread
- * has no tagged hold of the mode stores nothing.
+ * in, first out (a handle's release names its own tag, which comes back wherever it is). Only
+ * tagged holds cost anything: a hold acquired without a tag while the thread has no tagged hold of
+ * the mode stores nothing.
  *
  * <p>Every transition returns what the caller must do next ({@link Entry}, {@link Turn}, {@link
  * Exit}); nothing here waits, signals or talks to MongoDB, so the rules are tested without either.
@@ -279,9 +281,12 @@ public final class LocalHolds {
 
   /**
    * One hold of {@code mode} by {@code owner} ended: the tag its acquire was given, or null (none,
-   * or nothing tagged is held).
+   * or nothing tagged is held). {@code expected} is the tag of the hold that ends when the caller
+   * knows it (a handle, which may be closed out of order or on another thread while its owner holds
+   * newer holds of the mode): that one is taken out wherever it is. Otherwise (an unlock, which
+   * ends the newest hold) the newest tag.
    */
-  Object popTag(ModeRule mode, Thread owner) {
+  Object popTag(ModeRule mode, Thread owner, Object expected) {
     ArrayDeque<Object> tags;
     if (mode.isWrite()) {
       tags = writeTags;
@@ -291,11 +296,26 @@ public final class LocalHolds {
     if (tags == null || tags.isEmpty()) {
       return null;
     }
-    Object tag = tags.pop();
+    Object tag;
+    if (expected != null && tags.peek() != expected && removeByIdentity(tags, expected)) {
+      tag = expected;
+    } else {
+      tag = tags.pop();
+    }
     if (tags.isEmpty() && !mode.isWrite()) {
       readTags.remove(owner); // holds no reference to a thread that no longer reads
     }
     return tag == UNTAGGED ? null : tag;
+  }
+
+  private static boolean removeByIdentity(ArrayDeque<Object> tags, Object tag) {
+    for (Iterator<Object> i = tags.iterator(); i.hasNext(); ) {
+      if (i.next() == tag) {
+        i.remove();
+        return true;
+      }
+    }
+    return false;
   }
 
   // ------------------------------------------------------------------------------ clean-up

@@ -233,11 +233,12 @@ public final class LockEngine {
   // ------------------------------------------------------------------------------- release
 
   /**
-   * Releases one hold of {@code mode} by {@code owner} (its newest): returns the tag its acquire
-   * was given, or null. A failure that ended the hold all the same (it was lost, or MongoDB failed
+   * Releases one hold of {@code mode} by {@code owner}: the one whose acquire was given {@code
+   * expected} when that is not null (a handle's), else the newest. Returns the tag of the hold
+   * released, or null. A failure that ended the hold all the same (it was lost, or MongoDB failed
    * and the release goes on in the background) carries that tag in {@link LockFailure#hold()}.
    */
-  public Object release(ModeRule mode, Thread owner) {
+  public Object release(ModeRule mode, Thread owner, Object expected) {
     LockSite site = runtime.enter(siteKey, lockID);
     List<Runnable> lossNotices = List.of();
     Object tag = null;
@@ -279,14 +280,14 @@ public final class LockEngine {
                 clientID,
                 null);
           case STILL_HELD:
-            tag = holds.popTag(mode, owner);
+            tag = holds.popTag(mode, owner, expected);
             site.changed.signalAll();
             if (exit.wasLost()) {
               throw lost(holds).withHold(tag);
             }
             return tag;
           case MUST_RELEASE:
-            tag = holds.popTag(mode, owner);
+            tag = holds.popTag(mode, owner, expected);
             break;
         }
       } finally {

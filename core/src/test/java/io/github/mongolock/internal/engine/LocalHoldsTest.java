@@ -136,11 +136,11 @@ class LocalHoldsTest {
     holds.pushTag(ModeRule.WRITE, t1, "w3");
     acquire(ModeRule.READ, t1); // a downgrade: the read holds have tags of their own
     holds.pushTag(ModeRule.READ, t1, "r1");
-    assertEquals("w3", holds.popTag(ModeRule.WRITE, t1));
-    assertEquals(null, holds.popTag(ModeRule.WRITE, t1), "the untagged hold's own release");
-    assertEquals("r1", holds.popTag(ModeRule.READ, t1));
-    assertEquals("w1", holds.popTag(ModeRule.WRITE, t1));
-    assertEquals(null, holds.popTag(ModeRule.WRITE, t1), "nothing left");
+    assertEquals("w3", holds.popTag(ModeRule.WRITE, t1, null));
+    assertEquals(null, holds.popTag(ModeRule.WRITE, t1, null), "the untagged hold's own release");
+    assertEquals("r1", holds.popTag(ModeRule.READ, t1, null));
+    assertEquals("w1", holds.popTag(ModeRule.WRITE, t1, null));
+    assertEquals(null, holds.popTag(ModeRule.WRITE, t1, null), "nothing left");
   }
 
   @Test
@@ -151,9 +151,24 @@ class LocalHoldsTest {
     holds.pushTag(ModeRule.READ, t2, "t2-first");
     ModeRule.READ.enter(holds, t1);
     holds.pushTag(ModeRule.READ, t1, "t1-second");
-    assertEquals("t1-second", holds.popTag(ModeRule.READ, t1));
-    assertEquals(null, holds.popTag(ModeRule.READ, t1), "the first hold had no tag");
-    assertEquals("t2-first", holds.popTag(ModeRule.READ, t2), "each thread its own tags");
+    assertEquals("t1-second", holds.popTag(ModeRule.READ, t1, null));
+    assertEquals(null, holds.popTag(ModeRule.READ, t1, null), "the first hold had no tag");
+    assertEquals("t2-first", holds.popTag(ModeRule.READ, t2, null), "each thread its own tags");
+  }
+
+  @Test
+  void aTagTheReleaseNamesComesBackWhereverItIsAndTheOthersKeepTheirOrder() {
+    acquire(ModeRule.READ, t1);
+    holds.pushTag(ModeRule.READ, t1, "oldest");
+    ModeRule.READ.enter(holds, t1);
+    holds.pushTag(ModeRule.READ, t1, "middle");
+    ModeRule.READ.enter(holds, t1);
+    holds.pushTag(ModeRule.READ, t1, "newest");
+    assertEquals(
+        "middle", holds.popTag(ModeRule.READ, t1, "middle"), "a handle closed out of order");
+    assertEquals("newest", holds.popTag(ModeRule.READ, t1, "gone"), "not there: the newest");
+    assertEquals("oldest", holds.popTag(ModeRule.READ, t1, null));
+    assertEquals(null, holds.popTag(ModeRule.READ, t1, null), "nothing left");
   }
 
   private Turn joinRead(Thread t) {

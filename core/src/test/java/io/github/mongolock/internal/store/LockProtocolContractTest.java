@@ -299,6 +299,7 @@ class LockProtocolContractTest {
             run(C.releaseByUpdate(true, EntryAfterRelease.DROP, true)),
             Outcome.NOT_APPLIED,
             "{_id: 'L', lockID: 'L', writer: 'C', readers: [], holders: [{c: 'C', s: 'OTHER'}]}"));
+    deleteIfFreeCases(t);
     // ---- eviction, sweep
     Document expiredLease = doc(HELD_BY_W).append("leases", new Document("SW", lease(new Date(0))));
     t.add(
@@ -359,6 +360,83 @@ class LockProtocolContractTest {
             "{_id: 'L', lockID: 'L', writer: 'C', readers: [], holders: [{c: 'W', s: 'SW'}]}"));
     adminCases(t);
     return t;
+  }
+
+  /**
+   * The tidy-up after a read release by update left the lock free: it runs a round trip after that
+   * release, so whatever another client wrote meanwhile (an acquire in either mode, by this library
+   * or by mongo-lock-node, or a waiting writer's mark) must keep the document.
+   */
+  private static void deleteIfFreeCases(List<Case> t) {
+    t.add(
+        new Case(
+            "delete if free removes what two readers releasing at once left",
+            doc("_id: 'L', writer: '', readers: [], holders: []").append("leases", new Document()),
+            run(C.deleteIfFree()),
+            Outcome.APPLIED,
+            null));
+    t.add(
+        new Case(
+            "delete if free removes a free lock a Node client left (no lease fields)",
+            doc("_id: ObjectId('000000000000000000000001'), writer: '', readers: []"),
+            run(C.deleteIfFree()),
+            Outcome.APPLIED,
+            null));
+    t.add(
+        new Case(
+            "delete if free leaves a lock a reader joined meanwhile",
+            doc("_id: 'L', writer: '', readers: ['R'], holders: [{c: 'R', s: 'SR'}]"),
+            run(C.deleteIfFree()),
+            Outcome.NOT_APPLIED,
+            "{_id: 'L', lockID: 'L', writer: '', readers: ['R'], holders: [{c: 'R', s: 'SR'}]}"));
+    t.add(
+        new Case(
+            "delete if free leaves a lock a writer took meanwhile",
+            doc(HELD_BY_W),
+            run(C.deleteIfFree()),
+            Outcome.NOT_APPLIED,
+            "{_id: 'L', lockID: 'L', writer: 'W', readers: [], holders: [{c: 'W', s: 'SW'}]}"));
+    t.add(
+        new Case(
+            "delete if free leaves a lock a Node reader joined meanwhile (no entry)",
+            doc("_id: 'L', writer: '', readers: ['N'], holders: []"),
+            run(C.deleteIfFree()),
+            Outcome.NOT_APPLIED,
+            "{_id: 'L', lockID: 'L', writer: '', readers: ['N'], holders: []}"));
+    t.add(
+        new Case(
+            "delete if free leaves a lock the seed's override made a writer of (no entry)",
+            doc("_id: 'L', writer: 'O', readers: [], holders: []"),
+            run(C.deleteIfFree()),
+            Outcome.NOT_APPLIED,
+            "{_id: 'L', lockID: 'L', writer: 'O', readers: [], holders: []}"));
+    t.add(
+        new Case(
+            "delete if free leaves a waiting writer's mark",
+            doc("_id: 'L', writer: '', readers: [], holders: []")
+                .append("writerWaiting", mark("O", future(), 2_000)),
+            run(C.deleteIfFree()),
+            Outcome.NOT_APPLIED,
+            "{_id: 'L', lockID: 'L', writer: '', readers: [], holders: [],"
+                + " writerWaiting: {client: 'O', at: '<date>', ttlMs: 2000}}"));
+    t.add(
+        new Case(
+            "delete if free leaves fields it cannot read as free",
+            doc("_id: 'L', writer: 5, readers: 'R', holders: []"),
+            run(C.deleteIfFree()),
+            Outcome.NOT_APPLIED,
+            "{_id: 'L', lockID: 'L', writer: 5, readers: 'R', holders: []}"));
+    Document counter =
+        new Document("_id", new Document("fencing", "L"))
+            .append("lockID", new Document("fencing", "L"))
+            .append("token", 3L);
+    t.add(
+        new Case(
+            "delete if free cannot match a fencing counter",
+            counter,
+            run(C.deleteIfFree()),
+            Outcome.NOT_APPLIED,
+            null));
   }
 
   private static Function<LockProtocol, Object> admin(Function<AdminStore, Object> rule) {
