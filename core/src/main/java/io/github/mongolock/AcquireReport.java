@@ -51,10 +51,14 @@ final class AcquireReport {
     return new AcquireReport(lock, watches);
   }
 
-  /** The acquire was granted: each watch's hold watch is kept for the end of the hold. */
+  /**
+   * The acquire was granted: each watch's hold watch is kept for the end of the hold. Watches are
+   * told in the reverse order of their starts, as nested scopes close: a listener that opened a
+   * thread-local scope at the start (an observation) closes it after the ones opened after it.
+   */
   void acquired() {
     LockListener.HoldWatch[] holds = new LockListener.HoldWatch[acquireWatches.length];
-    for (int i = 0; i < holds.length; i++) {
+    for (int i = holds.length - 1; i >= 0; i--) {
       LockListener.HoldWatch hold = null;
       try {
         hold = acquireWatches[i].acquired();
@@ -66,10 +70,11 @@ final class AcquireReport {
     holdWatches = holds;
   }
 
+  /** The acquire was not granted; watches told in the reverse order of their starts. */
   void notAcquired(AcquireOutcome outcome, Throwable cause) {
-    for (LockListener.AcquireWatch watch : acquireWatches) {
+    for (int i = acquireWatches.length - 1; i >= 0; i--) {
       try {
-        watch.notAcquired(outcome, cause);
+        acquireWatches[i].notAcquired(outcome, cause);
       } catch (Throwable e) {
         failed("notAcquired", lock, e);
       }
@@ -82,9 +87,9 @@ final class AcquireReport {
     if (holds == null) {
       return; // not granted as far as the listeners know (cannot happen: acquired() runs first)
     }
-    for (LockListener.HoldWatch watch : holds) {
+    for (int i = holds.length - 1; i >= 0; i--) {
       try {
-        watch.ended(end, cause);
+        holds[i].ended(end, cause);
       } catch (Throwable e) {
         failed("ended", lock, e);
       }

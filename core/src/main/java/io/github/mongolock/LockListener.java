@@ -12,8 +12,11 @@ package io.github.mongolock;
  * before the acquire returns or throws. A granted acquire's {@link AcquireWatch#acquired()} returns
  * a {@link HoldWatch} that is told exactly once when that hold ends: by the matching unlock or
  * {@link LockHandle#close()}, on the thread that calls it. Re-entrant acquires are acquire calls
- * like any other (each has its own watch and hold). A handle's close ends that handle's hold, in
- * whatever order the handles are closed; an unlock ends its thread's newest hold of the mode.
+ * like any other (each has its own watch and hold). With several listeners, their watches are told
+ * in the reverse order of the {@code acquireStarted} calls, as nested scopes close (a listener that
+ * opens a thread-local scope, such as an observation, closes it after the ones opened inside it). A
+ * handle's close ends that handle's hold, in whatever order the handles are closed; an unlock ends
+ * its thread's newest hold of the mode.
  *
  * <p>Listeners run inline, on the application's threads and on the heartbeat's threads: keep them
  * short and never block or call back into the lock in them. Whatever a listener throws, an {@link

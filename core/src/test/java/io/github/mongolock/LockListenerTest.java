@@ -23,8 +23,10 @@ import io.github.mongolock.testkit.FaultProxy;
 import io.github.mongolock.testkit.MongoExtension;
 import io.github.mongolock.testkit.TestMongo;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -415,6 +417,49 @@ class LockListenerTest {
     IllegalStateException e = assertThrows(IllegalStateException.class, m::tryLock);
     assertEquals(List.of("started#1 WRITE", "notAcquired#1 ERROR"), recorder.events());
     assertSame(e, recorder.causes.get(1));
+  }
+
+  /** A listener that opens a thread-local scope at the start of an acquire, as observations do. */
+  private static LockListener scoping(String name, Deque<String> scopes, List<String> misnested) {
+    return new LockListener() {
+      @Override
+      public AcquireWatch acquireStarted(LockEvent lock) {
+        scopes.push(name);
+        return new AcquireWatch() {
+          @Override
+          public HoldWatch acquired() {
+            close();
+            return HoldWatch.NONE;
+          }
+
+          @Override
+          public void notAcquired(AcquireOutcome outcome, Throwable cause) {
+            close();
+          }
+
+          private void close() {
+            String top = scopes.pop();
+            if (!top.equals(name)) {
+              misnested.add(name + " closed while " + top + " was innermost");
+            }
+          }
+        };
+      }
+    };
+  }
+
+  @Test
+  void watchesAreToldTheOutcomeInTheReverseOrderOfTheirStartsAsNestedScopes() {
+    Deque<String> scopes = new ArrayDeque<>();
+    List<String> misnested = new ArrayList<>();
+    runtime.addListener(scoping("outer", scopes, misnested));
+    runtime.addListener(scoping("inner", scopes, misnested));
+    RWMutex m = mutex("c");
+    m.lock(); // granted: acquired()
+    assertFalse(await(onThread("other", () -> mutex("d").tryLock())), "held: notAcquired()");
+    m.unlock();
+    assertEquals(List.of(), misnested);
+    assertEquals(0, scopes.size(), "every scope closed");
   }
 
   @Test
