@@ -1,9 +1,12 @@
 package io.github.mongolock.benchmarks;
 
+import io.github.mongolock.RWMutexOptions;
 import io.github.mongolock.benchmarks.Run.Variant;
 import io.github.mongolock.benchmarks.Stats.Spread;
 import io.github.mongolock.benchmarks.Workloads.Cycle;
 import io.github.mongolock.benchmarks.Workloads.Throughput;
+import io.github.mongolock.benchmarks.jmh.AspectBenchmark.Fixture;
+import io.github.mongolock.benchmarks.jmh.MicrometerRuntime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +15,8 @@ import org.bson.Document;
 
 /**
  * 2. Uncontended lock+unlock cycles per second, 1 and 8 threads each on its own lock, against the
- * raw driver sending the same number of single-document commands, ShedLock and the seed.
+ * raw driver sending the same number of single-document commands, ShedLock and the seed; and ours
+ * again with a {@code MicrometerLockListener}, to divide by ours without one.
  */
 final class UncontendedCycles extends Part {
 
@@ -23,13 +27,39 @@ final class UncontendedCycles extends Part {
     super(run);
   }
 
+  /**
+   * The name the listener's meters get: one per mode, as an application names the locks of one
+   * kind, rather than one meter per lock ID (every slice uses new lock IDs).
+   */
+  private static final RWMutexOptions WRITE_NAMED =
+      RWMutexOptions.builder().name("bench-write").build();
+
+  private static final RWMutexOptions READ_NAMED =
+      RWMutexOptions.builder().name("bench-read").build();
+
   @Override
   void measure() {
+    try (MicrometerRuntime micrometer = new MicrometerRuntime()) {
+      measure(micrometer);
+    }
+  }
+
+  private void measure(MicrometerRuntime micrometer) {
     progress("2. uncontended cycles/s");
     int window = settings.cycleWindowMs();
     List<Variant> variants = new ArrayList<>();
     for (int threads : List.of(1, 8)) {
       variants.add(java("ours-write-" + threads, threads, workloads::oursWrite));
+      variants.add(
+          java(
+              "ours-write-micrometer-" + threads,
+              threads,
+              prefix -> workloads.oursWrite(prefix, micrometer.runtime(), WRITE_NAMED)));
+      variants.add(
+          java(
+              "ours-read-micrometer-" + threads,
+              threads,
+              prefix -> workloads.oursRead(prefix, micrometer.runtime(), READ_NAMED)));
       variants.add(java("raw-write-" + threads, threads, workloads::rawWrite));
       variants.add(java("ours-read-" + threads, threads, workloads::oursRead));
       variants.add(java("raw-read-" + threads, threads, workloads::rawRead));
@@ -67,9 +97,21 @@ final class UncontendedCycles extends Part {
                 }));
       }
     }
+    warmUpListenerPath();
     int slices = Math.max(1, window / SLICE_MS);
     Map<String, List<Double>> results =
         rounds(variants, settings.rounds(), slices, window / slices);
+    long acquiresTimed = micrometer.acquiresTimed();
+    long holdsTimed = micrometer.holdsTimed();
+    if (acquiresTimed == 0 || holdsTimed != acquiresTimed) {
+      // every cycle is one acquire and one hold: anything else means the listener was skipped
+      throw new IllegalStateException(
+          "MicrometerLockListener timed "
+              + acquiresTimed
+              + " acquires and "
+              + holdsTimed
+              + " holds of the uncontended cycles (locks bench-write, bench-read)");
+    }
 
     List<List<String>> rows = new ArrayList<>();
     for (int threads : List.of(1, 8)) {
@@ -157,6 +199,33 @@ final class UncontendedCycles extends Part {
                 "Uncontended " + mode + what + " ÷ raw driver's, same round", byRaw.format(2), ""));
       }
     }
+    List<List<String>> listenerRows = new ArrayList<>();
+    for (String mode : List.of("write", "read")) {
+      for (int threads : List.of(1, 8)) {
+        List<Double> without = results.get("ours-" + mode + "-" + threads);
+        List<Double> with = results.get("ours-" + mode + "-micrometer-" + threads);
+        Spread ratio = Spread.of(Stats.ratios(with, without));
+        listenerRows.add(
+            List.of(
+                "mongo-lock-java " + mode,
+                String.valueOf(threads),
+                Spread.of(without).format(0),
+                Spread.of(with).format(0),
+                ratio.format(2)));
+        summary.add(
+            List.of(
+                "Uncontended "
+                    + mode
+                    + " lock+unlock cycles/s, "
+                    + threads
+                    + (threads == 1 ? " thread" : " threads")
+                    + ", with a `MicrometerLockListener` ÷ without, same round, median (min–max) of "
+                    + ratio.n()
+                    + " rounds",
+                ratio.format(2),
+                ""));
+      }
+    }
     report.heading(3, "2. Uncontended lock+unlock cycles per second");
     report.paragraph(
         "Each thread on its own lock. "
@@ -186,6 +255,38 @@ final class UncontendedCycles extends Part {
             "÷ replay of its own commands, same round",
             "goal"),
         rows);
+    report.paragraph(
+        "The same rounds also ran our cycles in a runtime of their own with a"
+            + " `MicrometerLockListener` (acquire and hold timers in a `SimpleMeterRegistry`"
+            + " through a `DefaultMeterObservationHandler`, no tracer; the mutexes named"
+            + " `bench-write` and `bench-read`, so that the threads share one set of meters per"
+            + " mode, as an application names the locks of one kind), taking turns with the"
+            + " variants above. The rows above are without a listener. The listener timed "
+            + acquiresTimed
+            + " acquires and as many holds.");
+    report.table(
+        List.of(
+            "cycle",
+            "threads",
+            "no listener, cycles/s, median (min–max)",
+            "with `MicrometerLockListener`, cycles/s, median (min–max)",
+            "with ÷ without, same round"),
+        listenerRows);
+  }
+
+  /**
+   * Runs the lock+unlock of both kinds of mutex, without and with the Micrometer listener, on a
+   * collection without I/O until the JIT has compiled them: the rounds make only some thousands of
+   * cycles per variant, and the listener's code, which nothing before this part runs, would
+   * otherwise be measured partly interpreted (without I/O, about 26 µs per cycle instead of 4).
+   */
+  private static void warmUpListenerPath() {
+    try (Fixture warm = new Fixture()) {
+      for (int i = 0; i < 50_000; i++) {
+        warm.programmatic();
+        warm.micrometerListener();
+      }
+    }
   }
 
   private Variant java(

@@ -11,7 +11,9 @@ import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.UpdateOptions;
+import io.github.mongolock.LockRuntime;
 import io.github.mongolock.RWMutex;
+import io.github.mongolock.RWMutexOptions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -64,8 +66,13 @@ final class Workloads {
   }
 
   IntFunction<Cycle> oursWrite(String lockPrefix) {
+    return oursWrite(lockPrefix, LockRuntime.shared(), RWMutexOptions.defaults());
+  }
+
+  /** Write lock+unlock by mutexes of {@code runtime} (and so told to its listeners). */
+  IntFunction<Cycle> oursWrite(String lockPrefix, LockRuntime runtime, RWMutexOptions options) {
     return i -> {
-      RWMutex mutex = new RWMutex(locks, lockPrefix + "-" + i, "java-" + i);
+      RWMutex mutex = new RWMutex(runtime, locks, lockPrefix + "-" + i, "java-" + i, options);
       return () -> {
         mutex.lock();
         mutex.unlock();
@@ -74,8 +81,13 @@ final class Workloads {
   }
 
   IntFunction<Cycle> oursRead(String lockPrefix) {
+    return oursRead(lockPrefix, LockRuntime.shared(), RWMutexOptions.defaults());
+  }
+
+  /** Read lock+unlock by mutexes of {@code runtime} (and so told to its listeners). */
+  IntFunction<Cycle> oursRead(String lockPrefix, LockRuntime runtime, RWMutexOptions options) {
     return i -> {
-      RWMutex mutex = new RWMutex(locks, lockPrefix + "-" + i, "java-" + i);
+      RWMutex mutex = new RWMutex(runtime, locks, lockPrefix + "-" + i, "java-" + i, options);
       return () -> {
         mutex.rLock();
         mutex.rUnlock();

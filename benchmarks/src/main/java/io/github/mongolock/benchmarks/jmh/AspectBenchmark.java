@@ -9,7 +9,10 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.result.DeleteResult;
 import com.mongodb.client.result.UpdateResult;
 import io.github.mongolock.LockHandle;
+import io.github.mongolock.LockListener;
+import io.github.mongolock.LockRuntime;
 import io.github.mongolock.RWMutex;
+import io.github.mongolock.RWMutexOptions;
 import io.github.mongolock.aspect.ClientIdProvider;
 import io.github.mongolock.aspect.EnableMongoLocks;
 import io.github.mongolock.aspect.MongoLocks;
@@ -33,10 +36,12 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * What {@code @WriteLocked} (Spring proxy) and {@code MongoLocks.withWriteLock} cost per call on
- * top of the programmatic {@code lock(); try {...} finally { unlock(); }} on the same lock. All
- * three run against a collection that answers every write at once without I/O, so that a difference
- * of about a microsecond is not buried under a server round trip that varies by hundreds; {@link
- * Fixture#writesPerCall} lets the harness check that all three send the same writes.
+ * top of the programmatic {@code lock(); try {...} finally { unlock(); }} on the same lock, and
+ * what the same programmatic call costs when its runtime has a {@code LockListener}: one that does
+ * nothing (the listener SPI's own cost) or a {@code MicrometerLockListener}. All run against a
+ * collection that answers every write at once without I/O, so that a difference of about a
+ * microsecond is not buried under a server round trip that varies by hundreds; {@link
+ * Fixture#writesPerCall} lets the harness check that all send the same writes.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -79,8 +84,19 @@ public class AspectBenchmark {
     return fixture.annotated();
   }
 
+  @Benchmark
+  public long noOpListener() {
+    return fixture.noOpListener();
+  }
+
+  @Benchmark
+  public long micrometerListener() {
+    return fixture.micrometerListener();
+  }
+
   /**
-   * A Spring context with {@code @EnableMongoLocks} on a no-I/O collection, and the three calls.
+   * A Spring context with {@code @EnableMongoLocks} on a no-I/O collection, the runtimes with
+   * listeners, and the calls.
    */
   public static final class Fixture implements AutoCloseable {
     private final LongAdder writes = new LongAdder();
@@ -89,6 +105,10 @@ public class AspectBenchmark {
     private final MongoLocks mongoLocks;
     private final MongoCollection<Document> collection;
     private final RWMutex mutex;
+    private final LockRuntime noOpRuntime = LockRuntime.create();
+    private final RWMutex noOpMutex;
+    private final MicrometerRuntime micrometer = new MicrometerRuntime();
+    private final RWMutex micrometerMutex;
     private long counter;
 
     public Fixture() {
@@ -102,6 +122,12 @@ public class AspectBenchmark {
       service = context.getBean(LockedService.class);
       mongoLocks = context.getBean(MongoLocks.class);
       mutex = new RWMutex(collection, LOCK, CLIENT);
+      // every method of LockListener has a default that does nothing: what remains is the SPI's
+      // bookkeeping (the acquire's report and the hold's watches), not any listener's work
+      noOpRuntime.addListener(new LockListener() {});
+      noOpMutex = new RWMutex(noOpRuntime, collection, LOCK, CLIENT, RWMutexOptions.defaults());
+      micrometerMutex =
+          new RWMutex(micrometer.runtime(), collection, LOCK, CLIENT, RWMutexOptions.defaults());
     }
 
     public long programmatic() {
@@ -131,6 +157,52 @@ public class AspectBenchmark {
       return service.locked();
     }
 
+    /** Programmatic, in a runtime whose one listener does nothing. */
+    public long noOpListener() {
+      noOpMutex.lock();
+      try {
+        return ++counter;
+      } finally {
+        noOpMutex.unlock();
+      }
+    }
+
+    /** Programmatic, in a runtime with a {@code MicrometerLockListener} (timers, no tracer). */
+    public long micrometerListener() {
+      micrometerMutex.lock();
+      try {
+        return ++counter;
+      } finally {
+        micrometerMutex.unlock();
+      }
+    }
+
+    /**
+     * Checks that the Micrometer listener timed {@code calls} acquires and as many holds, so that
+     * its row measures calls that went through it.
+     *
+     * @param calls the {@link #micrometerListener()} calls made so far
+     * @throws IllegalStateException naming the lock and client if it timed another number
+     */
+    public void checkMicrometerTimed(long calls) {
+      long acquires = micrometer.acquiresTimed();
+      long holds = micrometer.holdsTimed();
+      if (acquires != calls || holds != calls) {
+        throw new IllegalStateException(
+            "MicrometerLockListener timed "
+                + acquires
+                + " acquires and "
+                + holds
+                + " holds of "
+                + calls
+                + " lock+unlock calls (lock "
+                + LOCK
+                + ", client "
+                + CLIENT
+                + ")");
+      }
+    }
+
     /** Writes (updateOne, deleteOne) the collection received per call of {@code call}. */
     public double writesPerCall(Runnable call, int calls) {
       call.run(); // first use creates indexes
@@ -144,6 +216,8 @@ public class AspectBenchmark {
     @Override
     public void close() {
       context.close();
+      noOpRuntime.close();
+      micrometer.close();
     }
   }
 
