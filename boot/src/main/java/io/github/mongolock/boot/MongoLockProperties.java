@@ -81,6 +81,8 @@ public class MongoLockProperties {
 
   private final Aop aop = new Aop();
 
+  private final Metrics metrics = new Metrics();
+
   public boolean isEnabled() {
     return enabled;
   }
@@ -211,6 +213,29 @@ public class MongoLockProperties {
 
   public Aop getAop() {
     return aop;
+  }
+
+  public Metrics getMetrics() {
+    return metrics;
+  }
+
+  /** The lock meters (with mongo-lock-micrometer and a meter registry). */
+  public static class Metrics {
+
+    /**
+     * Maximum number of distinct lock names the "mongo.lock" meters are tagged with. Meters of
+     * further names are not registered, so that lock IDs standing in for names (a programmatic lock
+     * without a name) cannot grow the meters without bound.
+     */
+    private int maxLockNames = 100;
+
+    public int getMaxLockNames() {
+      return maxLockNames;
+    }
+
+    public void setMaxLockNames(int maxLockNames) {
+      this.maxLockNames = maxLockNames;
+    }
   }
 
   /** How locked methods are advised. */

@@ -1,11 +1,18 @@
 package io.github.mongolock.boot.metrics;
 
+import io.github.mongolock.boot.MongoLockProperties;
 import io.github.mongolock.micrometer.LockAcquireObservationConvention;
 import io.github.mongolock.micrometer.LockHeldObservationConvention;
 import io.github.mongolock.micrometer.MicrometerLockListener;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.config.MeterFilterReply;
 import io.micrometer.observation.ObservationRegistry;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.AnyNestedCondition;
@@ -13,6 +20,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 
@@ -50,7 +58,11 @@ import org.springframework.context.annotation.Conditional;
 @ConditionalOnClass({MeterRegistry.class, ObservationRegistry.class, MicrometerLockListener.class})
 @ConditionalOnProperty(prefix = "mongo-lock", name = "enabled", matchIfMissing = true)
 @Conditional(MongoLockMetricsAutoConfiguration.OnMeterOrObservationRegistry.class)
+@EnableConfigurationProperties(MongoLockProperties.class)
 public class MongoLockMetricsAutoConfiguration {
+
+  private static final Logger log =
+      LoggerFactory.getLogger(MongoLockMetricsAutoConfiguration.class);
 
   /** Created by Spring. */
   public MongoLockMetricsAutoConfiguration() {}
@@ -86,6 +98,45 @@ public class MongoLockMetricsAutoConfiguration {
     return listener
         .withAcquireConvention(acquireConvention.getIfAvailable())
         .withHeldConvention(heldConvention.getIfAvailable());
+  }
+
+  /**
+   * Caps the distinct {@code lock.name} values of the {@code mongo.lock} meters at {@code
+   * mongo-lock.metrics.max-lock-names}, as Boot caps URI tags: a lock without a name is named by
+   * its ID, and IDs that carry data ({@code order-4711}) would otherwise make a meter per lock.
+   * Meters of further names are not registered; the first one denied is logged at WARN. Boot
+   * applies {@link MeterFilter} beans to the registries it configures.
+   *
+   * @param properties {@code mongo-lock.*}
+   * @return the filter
+   */
+  @Bean
+  @ConditionalOnMissingBean(name = "mongoLockNameMeterFilter")
+  public MeterFilter mongoLockNameMeterFilter(MongoLockProperties properties) {
+    int max = properties.getMetrics().getMaxLockNames();
+    if (max < 1) {
+      throw new IllegalArgumentException(
+          "mongo-lock.metrics.max-lock-names must be at least 1, got " + max);
+    }
+    AtomicBoolean warned = new AtomicBoolean();
+    MeterFilter deny =
+        new MeterFilter() {
+          @Override
+          public MeterFilterReply accept(Meter.Id id) {
+            if (warned.compareAndSet(false, true)) {
+              log.warn(
+                  "mongo-lock: the lock meters reached {} lock names (mongo-lock.metrics"
+                      + ".max-lock-names); meters of further names, such as {} {}, are not"
+                      + " registered. Name locks whose IDs carry data (RWMutexOptions.name,"
+                      + " MongoLocks.named) or raise the limit.",
+                  max,
+                  id.getName(),
+                  id.getTag("lock.name"));
+            }
+            return MeterFilterReply.DENY;
+          }
+        };
+    return MeterFilter.maximumAllowableTags("mongo.lock", "lock.name", max, deny);
   }
 
   /** A {@link MeterRegistry} bean or an {@link ObservationRegistry} bean, either will do. */

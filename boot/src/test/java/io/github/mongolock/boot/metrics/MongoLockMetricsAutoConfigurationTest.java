@@ -119,6 +119,71 @@ class MongoLockMetricsAutoConfigurationTest {
             });
   }
 
+  private static void acquireAndRelease(ApplicationContext context, String name, String lockID) {
+    context
+        .getBean(LockListener.class)
+        .acquireStarted(new LockEvent(name, lockID, "client_1", LockMode.WRITE, "db.locks"))
+        .acquired()
+        .ended(HoldEnd.RELEASED, null);
+  }
+
+  @Test
+  void theLockMetersKeepAtMostTheConfiguredNumberOfLockNames() {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(bootMetrics(true)))
+        .withConfiguration(AutoConfigurations.of(MongoLockMetricsAutoConfiguration.class))
+        .withPropertyValues("mongo-lock.metrics.max-lock-names=3")
+        .run(
+            context -> {
+              for (int i = 0; i < 5; i++) {
+                acquireAndRelease(context, "order-" + i, "order-" + i); // IDs as names
+              }
+              acquireAndRelease(context, "order-1", "order-1"); // a name already kept
+              MeterRegistry meters = context.getBean(MeterRegistry.class);
+              assertThat(
+                      meters.find("mongo.lock.acquire").timers().stream()
+                          .map(t -> t.getId().getTag("lock.name"))
+                          .distinct()
+                          .sorted()
+                          .toList())
+                  .containsExactly("order-0", "order-1", "order-2");
+              assertThat(
+                      meters.get("mongo.lock.acquire").tag("lock.name", "order-1").timer().count())
+                  .isEqualTo(2);
+            });
+  }
+
+  @Test
+  void theLockNameLimitDefaultsToAHundredAndRefusesZero() {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(bootMetrics(true)))
+        .withConfiguration(AutoConfigurations.of(MongoLockMetricsAutoConfiguration.class))
+        .run(
+            context -> {
+              for (int i = 0; i < 120; i++) {
+                acquireAndRelease(context, "n" + i, "n" + i);
+              }
+              assertThat(
+                      context
+                          .getBean(MeterRegistry.class)
+                          .find("mongo.lock.acquire")
+                          .timers()
+                          .size())
+                  .isEqualTo(100);
+            });
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(bootMetrics(true)))
+        .withConfiguration(AutoConfigurations.of(MongoLockMetricsAutoConfiguration.class))
+        .withPropertyValues("mongo-lock.metrics.max-lock-names=0")
+        .run(
+            context ->
+                assertThat(context)
+                    .hasFailed()
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining("mongo-lock.metrics.max-lock-names"));
+  }
+
   @Test
   void bootsObservationPropertiesCanTurnTheLockObservationsOff() {
     new ApplicationContextRunner()
