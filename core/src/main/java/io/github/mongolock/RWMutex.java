@@ -407,8 +407,7 @@ public final class RWMutex {
       engine.ensureIndex();
       outcome = engine.overrideWriter(oldWriter == null ? "" : oldWriter, upsert);
     } catch (com.mongodb.MongoException e) {
-      throw new LockOverrideException(
-          prefix + ": " + e.getMessage() + " (client: " + clientID + ")", lockID, clientID, e);
+      throw overrideFailed(e);
     } catch (LockFailure f) {
       // the index set-up failed: its message already names the lock and the client
       String acquiring = "error acquiring lock " + lockID + ": ";
@@ -453,17 +452,7 @@ public final class RWMutex {
       try {
         current = engine.read();
       } catch (com.mongodb.MongoException e) {
-        throw new LockOverrideException(
-            "error overriding lock "
-                + lockID
-                + ": "
-                + e.getMessage()
-                + " (client: "
-                + clientID
-                + ")",
-            lockID,
-            clientID,
-            e);
+        throw overrideFailed(e);
       }
       String oldWriter;
       if (current == null) {
@@ -601,6 +590,14 @@ public final class RWMutex {
 
   private static LockMode apiMode(ModeRule mode) {
     return mode.isWrite() ? LockMode.WRITE : LockMode.READ;
+  }
+
+  private LockOverrideException overrideFailed(com.mongodb.MongoException e) {
+    return new LockOverrideException(
+        "error overriding lock " + lockID + ": " + e.getMessage() + " (client: " + clientID + ")",
+        lockID,
+        clientID,
+        e);
   }
 
   /** The engine's failure as the public exception of its kind. */

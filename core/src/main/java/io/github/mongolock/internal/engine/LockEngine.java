@@ -422,18 +422,8 @@ public final class LockEngine {
         }
         // the document may still name this client: stop renewing it, so that it expires
         store.lease().abandon(lockID);
-        throw new LockFailure(
-            LockFailure.Kind.RELEASE_FAILED,
-            "error releasing lock "
-                + lockID
-                + ": "
-                + e.getMessage()
-                + " (client: "
-                + clientID
-                + ")",
-            lockID,
-            clientID,
-            e);
+        throw LockFailure.error(
+            LockFailure.Kind.RELEASE_FAILED, "releasing", lockID, clientID, e.getMessage(), e);
       }
     }
   }
@@ -505,17 +495,12 @@ public final class LockEngine {
       try {
         token = uninterrupted(store::issueFencingToken);
       } catch (MongoException e) {
-        throw new LockFailure(
+        throw LockFailure.error(
             LockFailure.Kind.ACQUIRE_FAILED,
-            "error issuing a fencing token for lock "
-                + lockID
-                + ": "
-                + e.getMessage()
-                + " (client: "
-                + clientID
-                + ")",
+            "issuing a fencing token for",
             lockID,
             clientID,
+            e.getMessage(),
             e);
       }
       List<Runnable> notices = List.of();
@@ -611,12 +596,8 @@ public final class LockEngine {
   }
 
   LockFailure acquireFailed(MongoException e) {
-    return new LockFailure(
-        LockFailure.Kind.ACQUIRE_FAILED,
-        "error acquiring lock " + lockID + ": " + e.getMessage() + " (client: " + clientID + ")",
-        lockID,
-        clientID,
-        e);
+    return LockFailure.error(
+        LockFailure.Kind.ACQUIRE_FAILED, "acquiring", lockID, clientID, e.getMessage(), e);
   }
 
   /**

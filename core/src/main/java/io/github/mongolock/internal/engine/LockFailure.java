@@ -38,6 +38,20 @@ public final class LockFailure extends RuntimeException {
     this.clientID = clientID;
   }
 
+  /**
+   * A failure of MongoDB (or of the index set-up) during an operation on a lock, with the message
+   * every such failure has: {@code error <doing> lock <lockID>: <detail> (client: <clientID>)}.
+   */
+  static LockFailure error(
+      Kind kind, String doing, String lockID, String clientID, String detail, Throwable cause) {
+    return new LockFailure(
+        kind,
+        "error " + doing + " lock " + lockID + ": " + detail + " (client: " + clientID + ")",
+        lockID,
+        clientID,
+        cause);
+  }
+
   public Kind kind() {
     return kind;
   }

@@ -101,11 +101,12 @@ final class MutexStore {
     try {
       indexes.ensure(protocol.bounded(ms));
     } catch (IndexSetup.SetupException e) {
-      throw new LockFailure(
+      throw LockFailure.error(
           LockFailure.Kind.ACQUIRE_FAILED,
-          "error acquiring lock " + lockID + ": " + e.getMessage() + " (client: " + clientID + ")",
+          "acquiring",
           lockID,
           clientID,
+          e.getMessage(),
           e.getCause());
     }
   }
