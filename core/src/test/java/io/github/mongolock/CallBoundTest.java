@@ -2,12 +2,11 @@ package io.github.mongolock;
 
 import static io.github.mongolock.LockTestSupport.eventually;
 import static io.github.mongolock.LockTestSupport.fast;
+import static io.github.mongolock.LockTestSupport.millisSince;
 import static io.github.mongolock.LockTestSupport.waitingMark;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import io.github.mongolock.testkit.FaultProxy;
@@ -50,36 +49,28 @@ class CallBoundTest {
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(8);
   private static final long MARGIN_MS = 3_000;
 
+  private ProxiedLocks setup;
   private FaultProxy proxy;
-  private MongoClient viaProxy;
   private MongoCollection<Document> locks;
   private MongoCollection<Document> locksViaProxy;
   private LockRuntime runtime;
 
   @BeforeEach
   void start(MongoDatabase db, TestMongo mongo) {
-    proxy = FaultProxy.inFrontOf(mongo);
-    viaProxy = MongoClients.create(proxy.uri("retryWrites=false&retryReads=false"));
-    String name = "bounds" + System.nanoTime();
-    locks = db.getCollection(name);
-    locksViaProxy = viaProxy.getDatabase(db.getName()).getCollection(name);
-    runtime = LockRuntime.create();
+    setup = new ProxiedLocks(db, mongo, "bounds");
+    proxy = setup.proxy;
+    locks = setup.locks;
+    locksViaProxy = setup.locksViaProxy;
+    runtime = setup.runtime;
   }
 
   @AfterEach
   void stop() {
-    proxy.clear();
-    runtime.close();
-    viaProxy.close();
-    proxy.close();
+    setup.close();
   }
 
   private static RWMutexOptions options() {
     return fast().toBuilder().commandTimeout(COMMAND_TIMEOUT).build();
-  }
-
-  private static long millisSince(long startNanos) {
-    return (System.nanoTime() - startNanos) / 1_000_000;
   }
 
   @Test

@@ -20,8 +20,6 @@ import com.mongodb.client.model.Updates;
 import io.github.mongolock.internal.engine.EngineRuntime;
 import io.github.mongolock.testkit.MongoExtension;
 import io.github.mongolock.testkit.TestMongo;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -276,33 +274,20 @@ class ChangeStreamHandOffTest {
    * The collection as on a standalone server: {@code watch} fails as {@code $changeStream} does
    * there.
    */
-  @SuppressWarnings("unchecked")
   private static MongoCollection<Document> refusingWatch(
       MongoCollection<Document> delegate, AtomicInteger refused) {
-    return (MongoCollection<Document>)
-        Proxy.newProxyInstance(
-            MongoCollection.class.getClassLoader(),
-            new Class<?>[] {MongoCollection.class},
-            (proxy, method, args) -> {
-              if (method.getName().equals("watch")) {
-                refused.incrementAndGet();
-                throw new MongoCommandException(
-                    BsonDocument.parse(
-                        "{ok: 0, code: 40573, codeName: 'Location40573', errmsg: 'The"
-                            + " $changeStream stage is only supported on replica sets'}"),
-                    new ServerAddress());
-              }
-              Object result;
-              try {
-                result = method.invoke(delegate, args);
-              } catch (InvocationTargetException e) {
-                throw e.getCause();
-              }
-              if (method.getName().startsWith("with")
-                  && result instanceof MongoCollection<?> derived) {
-                return refusingWatch((MongoCollection<Document>) derived, refused);
-              }
-              return result;
-            });
+    return LockTestSupport.intercepted(
+        delegate,
+        (name, on, call) -> {
+          if (name.equals("watch")) {
+            refused.incrementAndGet();
+            throw new MongoCommandException(
+                BsonDocument.parse(
+                    "{ok: 0, code: 40573, codeName: 'Location40573', errmsg: 'The"
+                        + " $changeStream stage is only supported on replica sets'}"),
+                new ServerAddress());
+          }
+          return call.proceed();
+        });
   }
 }

@@ -12,9 +12,8 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
@@ -48,21 +47,19 @@ class JoinAfterPauseTest {
       throws Exception {
     MongoCollection<Document> locks = freshCollection(db);
     String lockID = "paused";
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process child =
-        new ProcessBuilder(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                PausedReaderProcess.class.getName(),
-                TestMongo.get().uri(),
-                db.getName(),
-                locks.getNamespace().getCollectionName(),
-                lockID,
-                "paused",
-                String.valueOf(LEASE.toMillis()),
-                String.valueOf(RENEW.toMillis()),
-                String.valueOf(JOINERS))
+        ChildJvm.builder(
+                List.of(),
+                PausedReaderProcess.class,
+                List.of(
+                    TestMongo.get().uri(),
+                    db.getName(),
+                    locks.getNamespace().getCollectionName(),
+                    lockID,
+                    "paused",
+                    String.valueOf(LEASE.toMillis()),
+                    String.valueOf(RENEW.toMillis()),
+                    String.valueOf(JOINERS)))
             .redirectErrorStream(true)
             .start();
     try {
@@ -121,23 +118,7 @@ class JoinAfterPauseTest {
 
   /** The child's next line that starts with {@code prefix}; its other lines are printed. */
   private static String await(BufferedReader out, String prefix) throws Exception {
-    CompletableFuture<String> line =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                String l;
-                while ((l = out.readLine()) != null) {
-                  if (l.startsWith(prefix)) {
-                    return l;
-                  }
-                  System.out.println("[child] " + l);
-                }
-                return null;
-              } catch (Exception e) {
-                throw new RuntimeException(e);
-              }
-            });
-    String l = line.get(60, TimeUnit.SECONDS);
+    String l = ChildJvm.nextLine(out, line -> line.startsWith(prefix), Duration.ofSeconds(60));
     assertTrue(l != null, "the child said " + prefix);
     return l;
   }

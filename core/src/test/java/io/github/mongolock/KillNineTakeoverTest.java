@@ -14,11 +14,9 @@ import io.github.mongolock.testkit.TestMongo;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Date;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
@@ -44,42 +42,27 @@ class KillNineTakeoverTest {
   void killedHolderIsEvictedWithinLeasePlusOneRenewal(MongoDatabase db) throws Exception {
     MongoCollection<Document> locks = freshCollection(db);
     String lockID = "kill-9";
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process child =
-        new ProcessBuilder(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                HoldingProcess.class.getName(),
-                TestMongo.get().uri(),
-                db.getName(),
-                locks.getNamespace().getCollectionName(),
-                lockID,
-                "child",
-                String.valueOf(LEASE.toMillis()),
-                String.valueOf(RENEW.toMillis()))
+        ChildJvm.builder(
+                List.of(),
+                HoldingProcess.class,
+                List.of(
+                    TestMongo.get().uri(),
+                    db.getName(),
+                    locks.getNamespace().getCollectionName(),
+                    lockID,
+                    "child",
+                    String.valueOf(LEASE.toMillis()),
+                    String.valueOf(RENEW.toMillis())))
             .redirectErrorStream(true)
             .start();
     try {
       BufferedReader out =
           new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-      CompletableFuture<String> held =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  String line;
-                  while ((line = out.readLine()) != null) {
-                    if (line.equals("held")) {
-                      return line;
-                    }
-                    System.out.println("[child] " + line);
-                  }
-                  return null;
-                } catch (Exception e) {
-                  throw new RuntimeException(e);
-                }
-              });
-      assertEquals("held", held.get(30, TimeUnit.SECONDS), "the child holds the lock");
+      assertEquals(
+          "held",
+          ChildJvm.nextLine(out, "held"::equals, Duration.ofSeconds(30)),
+          "the child holds the lock");
 
       Document before = storedRaw(locks, lockID);
       assertEquals("child", before.getString("writer"));

@@ -144,6 +144,11 @@ final class LockTestSupport {
         : null;
   }
 
+  /** Milliseconds since {@code startNanos}, a {@link System#nanoTime()} reading. */
+  static long millisSince(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
   static void sleep(long millis) {
     try {
       Thread.sleep(millis);
@@ -151,6 +156,54 @@ final class LockTestSupport {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
     }
+  }
+
+  /** One call on an {@link #intercepted} collection. */
+  @FunctionalInterface
+  interface Call {
+    /** Runs the call on the wrapped collection: its result, or what it threw. */
+    Object proceed() throws Throwable;
+  }
+
+  /** What an {@link #intercepted} collection does with each call. */
+  @FunctionalInterface
+  interface Interceptor {
+    /**
+     * Handles the call to {@code method} on {@code delegate}: may throw instead, or run {@code
+     * call} and act before or after it; returns the call's result.
+     */
+    Object intercept(String method, MongoCollection<Document> delegate, Call call) throws Throwable;
+  }
+
+  /**
+   * {@code delegate} with every call passed through {@code interceptor}; the collections derived
+   * from it ({@code with...}: the library applies its write and read concerns) are intercepted too.
+   */
+  @SuppressWarnings("unchecked")
+  static MongoCollection<Document> intercepted(
+      MongoCollection<Document> delegate, Interceptor interceptor) {
+    return (MongoCollection<Document>)
+        Proxy.newProxyInstance(
+            MongoCollection.class.getClassLoader(),
+            new Class<?>[] {MongoCollection.class},
+            (proxy, method, args) -> {
+              String name = method.getName();
+              Object result =
+                  interceptor.intercept(
+                      name,
+                      delegate,
+                      () -> {
+                        try {
+                          return method.invoke(delegate, args);
+                        } catch (InvocationTargetException e) {
+                          throw e.getCause();
+                        }
+                      });
+              if (name.startsWith("with") && result instanceof MongoCollection<?> derived) {
+                return intercepted((MongoCollection<Document>) derived, interceptor);
+              }
+              return result;
+            });
   }
 
   /**
@@ -173,42 +226,30 @@ final class LockTestSupport {
     /**
      * The library applies its write and read concerns: the collections it derives lose replies too.
      */
-    @SuppressWarnings("unchecked")
     private MongoCollection<Document> wrap(MongoCollection<Document> delegate) {
-      return (MongoCollection<Document>)
-          Proxy.newProxyInstance(
-              MongoCollection.class.getClassLoader(),
-              new Class<?>[] {MongoCollection.class},
-              (proxy, method, args) -> {
-                String name = method.getName();
-                boolean write =
-                    name.equals("updateOne")
-                        || name.equals("deleteOne")
-                        || name.equals("updateMany")
-                        || name.equals("findOneAndUpdate");
-                if (write && writesToRefuse.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                  refused.incrementAndGet();
-                  throw new MongoSocketOpenException(
-                      "simulated: connection refused", new ServerAddress());
-                }
-                Object result;
-                try {
-                  result = method.invoke(delegate, args);
-                } catch (InvocationTargetException e) {
-                  throw e.getCause();
-                }
-                if (name.startsWith("with") && result instanceof MongoCollection<?> derived) {
-                  return wrap((MongoCollection<Document>) derived);
-                }
-                if ((name.equals("updateOne") || name.equals("deleteOne"))
-                    && repliesToLose.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                  lost.incrementAndGet();
-                  afterLoss.run();
-                  throw new MongoSocketReadException(
-                      "simulated: connection dropped before the reply", new ServerAddress());
-                }
-                return result;
-              });
+      return intercepted(
+          delegate,
+          (name, on, call) -> {
+            boolean write =
+                name.equals("updateOne")
+                    || name.equals("deleteOne")
+                    || name.equals("updateMany")
+                    || name.equals("findOneAndUpdate");
+            if (write && writesToRefuse.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+              refused.incrementAndGet();
+              throw new MongoSocketOpenException(
+                  "simulated: connection refused", new ServerAddress());
+            }
+            Object result = call.proceed();
+            if ((name.equals("updateOne") || name.equals("deleteOne"))
+                && repliesToLose.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+              lost.incrementAndGet();
+              afterLoss.run();
+              throw new MongoSocketReadException(
+                  "simulated: connection dropped before the reply", new ServerAddress());
+            }
+            return result;
+          });
     }
 
     void loseNextReplies(int n) {

@@ -29,8 +29,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -691,42 +689,28 @@ class MisuseTest {
       this.collection = wrap(delegate);
     }
 
-    @SuppressWarnings("unchecked")
     private MongoCollection<Document> wrap(MongoCollection<Document> delegate) {
-      return (MongoCollection<Document>)
-          Proxy.newProxyInstance(
-              MongoCollection.class.getClassLoader(),
-              new Class<?>[] {MongoCollection.class},
-              (proxy, method, args) -> {
-                String name = method.getName();
-                String command =
-                    switch (name) {
-                      case "updateOne", "updateMany", "replaceOne" -> "update";
-                      case "deleteOne", "deleteMany" -> "delete";
-                      case "insertOne", "insertMany" -> "insert";
-                      case "findOneAndUpdate", "findOneAndDelete", "findOneAndReplace" ->
-                          "findAndModify";
-                      case "createIndex", "createIndexes" -> "createIndexes";
-                      default -> null;
-                    };
-                boolean refuse =
-                    command != null
-                        && (command.equals("createIndexes") ? refuseIndexes : refuseWrites);
-                if (refuse) {
-                  refused.incrementAndGet();
-                  throw unauthorized(delegate, command);
-                }
-                Object result;
-                try {
-                  result = method.invoke(delegate, args);
-                } catch (InvocationTargetException e) {
-                  throw e.getCause();
-                }
-                if (name.startsWith("with") && result instanceof MongoCollection<?> derived) {
-                  return wrap((MongoCollection<Document>) derived);
-                }
-                return result;
-              });
+      return LockTestSupport.intercepted(
+          delegate,
+          (name, on, call) -> {
+            String command =
+                switch (name) {
+                  case "updateOne", "updateMany", "replaceOne" -> "update";
+                  case "deleteOne", "deleteMany" -> "delete";
+                  case "insertOne", "insertMany" -> "insert";
+                  case "findOneAndUpdate", "findOneAndDelete", "findOneAndReplace" ->
+                      "findAndModify";
+                  case "createIndex", "createIndexes" -> "createIndexes";
+                  default -> null;
+                };
+            boolean refuse =
+                command != null && (command.equals("createIndexes") ? refuseIndexes : refuseWrites);
+            if (refuse) {
+              refused.incrementAndGet();
+              throw unauthorized(on, command);
+            }
+            return call.proceed();
+          });
     }
 
     /** What mongod answers a user who lacks the privilege for {@code command}. */

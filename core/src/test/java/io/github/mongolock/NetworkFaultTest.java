@@ -2,14 +2,13 @@ package io.github.mongolock;
 
 import static io.github.mongolock.LockTestSupport.eventually;
 import static io.github.mongolock.LockTestSupport.fast;
+import static io.github.mongolock.LockTestSupport.millisSince;
 import static io.github.mongolock.LockTestSupport.storedRaw;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import io.github.mongolock.testkit.FaultProxy;
@@ -37,33 +36,24 @@ class NetworkFaultTest {
   private static final Duration HOLE = Duration.ofSeconds(20);
   private static final long MARGIN_MS = 3_000;
 
+  private ProxiedLocks setup;
   private FaultProxy proxy;
-  private MongoClient viaProxy;
   private MongoCollection<Document> locks;
   private MongoCollection<Document> locksViaProxy;
   private LockRuntime runtime;
 
   @BeforeEach
   void start(MongoDatabase db, TestMongo mongo) {
-    proxy = FaultProxy.inFrontOf(mongo);
-    // the library's own resends are what is tested: no driver retries
-    viaProxy = MongoClients.create(proxy.uri("retryWrites=false&retryReads=false"));
-    String name = "faults" + System.nanoTime();
-    locks = db.getCollection(name);
-    locksViaProxy = viaProxy.getDatabase(db.getName()).getCollection(name);
-    runtime = LockRuntime.create();
+    setup = new ProxiedLocks(db, mongo, "faults");
+    proxy = setup.proxy;
+    locks = setup.locks;
+    locksViaProxy = setup.locksViaProxy;
+    runtime = setup.runtime;
   }
 
   @AfterEach
   void stop() {
-    proxy.clear();
-    runtime.close();
-    viaProxy.close();
-    proxy.close();
-  }
-
-  private static long millisSince(long startNanos) {
-    return (System.nanoTime() - startNanos) / 1_000_000;
+    setup.close();
   }
 
   private RWMutex viaProxy(String lockID, String client, RWMutexOptions options) {

@@ -451,16 +451,6 @@ class TortureTest {
       int generation = generations.getAndIncrement();
       Path log = logDir.resolve("p" + slot + "g" + generation + ".log");
       Path out = logDir.resolve("p" + slot + "g" + generation + ".out");
-      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      List<String> command =
-          new ArrayList<>(
-              List.of(
-                  java,
-                  "-Xmx256m",
-                  "-XX:+UseSerialGC",
-                  "-cp",
-                  System.getProperty("java.class.path"),
-                  TortureChild.class.getName()));
       Map<String, String> args = new LinkedHashMap<>();
       args.put("proxyUri", proxies[slot].uri("retryWrites=false&retryReads=false"));
       args.put("directUri", TestMongo.get().uri());
@@ -476,9 +466,10 @@ class TortureTest {
       args.put("commandMs", String.valueOf(COMMAND_TIMEOUT.toMillis()));
       args.put("seed", String.valueOf(config.seed() + generation));
       args.put("log", log.toAbsolutePath().toString());
-      args.forEach((k, v) -> command.add(k + "=" + v));
+      List<String> childArgs = new ArrayList<>();
+      args.forEach((k, v) -> childArgs.add(k + "=" + v));
       Process process =
-          new ProcessBuilder(command)
+          ChildJvm.builder(List.of("-Xmx256m", "-XX:+UseSerialGC"), TortureChild.class, childArgs)
               .redirectErrorStream(true)
               .redirectOutput(out.toFile())
               .start();
