@@ -145,28 +145,16 @@ class ProtocolFixesTest {
   }
 
   /** A collection (and the ones derived from it) that records the read preference of each find. */
-  @SuppressWarnings("unchecked")
   private static MongoCollection<Document> recordingReadPreference(
       MongoCollection<Document> delegate, List<ReadPreference> seen) {
-    return (MongoCollection<Document>)
-        Proxy.newProxyInstance(
-            MongoCollection.class.getClassLoader(),
-            new Class<?>[] {MongoCollection.class},
-            (proxy, method, args) -> {
-              if (method.getName().equals("find")) {
-                seen.add(delegate.getReadPreference());
-              }
-              Object result;
-              try {
-                result = method.invoke(delegate, args);
-              } catch (InvocationTargetException e) {
-                throw e.getCause();
-              }
-              if (method.getName().startsWith("with") && result instanceof MongoCollection<?> c) {
-                return recordingReadPreference((MongoCollection<Document>) c, seen);
-              }
-              return result;
-            });
+    return LockTestSupport.intercepted(
+        delegate,
+        (method, target, call) -> {
+          if (method.equals("find")) {
+            seen.add(target.getReadPreference());
+          }
+          return call.proceed();
+        });
   }
 
   @Test
@@ -194,29 +182,18 @@ class ProtocolFixesTest {
   }
 
   /** A collection that runs {@code race} once, right after its first deleteOne. */
-  @SuppressWarnings("unchecked")
   private static MongoCollection<Document> afterFirstDelete(
       MongoCollection<Document> delegate, Runnable race) {
     AtomicBoolean done = new AtomicBoolean();
-    return (MongoCollection<Document>)
-        Proxy.newProxyInstance(
-            MongoCollection.class.getClassLoader(),
-            new Class<?>[] {MongoCollection.class},
-            (proxy, method, args) -> {
-              Object result;
-              try {
-                result = method.invoke(delegate, args);
-              } catch (InvocationTargetException e) {
-                throw e.getCause();
-              }
-              if (method.getName().equals("deleteOne") && done.compareAndSet(false, true)) {
-                race.run();
-              }
-              if (method.getName().startsWith("with") && result instanceof MongoCollection<?> c) {
-                return afterFirstDelete((MongoCollection<Document>) c, race);
-              }
-              return result;
-            });
+    return LockTestSupport.intercepted(
+        delegate,
+        (method, target, call) -> {
+          Object result = call.proceed();
+          if (method.equals("deleteOne") && done.compareAndSet(false, true)) {
+            race.run();
+          }
+          return result;
+        });
   }
 
   @Test
