@@ -48,7 +48,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LockAdminTest {
 
-  private static final Duration LEASE = Duration.ofMillis(800);
+  /**
+   * Long enough that a stalled JVM (GC, two busy cores) keeps the holds a test keeps; a forced
+   * release is still noticed at once, by the next renewal (every {@link #RENEW}), not by the lease
+   * running out.
+   */
+  private static final Duration LEASE = Duration.ofSeconds(3);
+
   private static final Duration RENEW = Duration.ofMillis(200);
 
   /** How long a process may take to notice a loss: a few renewals on a loaded machine. */
@@ -69,7 +75,7 @@ class LockAdminTest {
     runtimes.forEach(LockRuntime::close);
   }
 
-  /** A mutex of its own process (runtime), with a short lease so that losses show quickly. */
+  /** A mutex of its own process (runtime), renewed often so that forced releases show quickly. */
   private RWMutex process(String lockID, String client) {
     LockRuntime runtime = LockRuntime.create();
     runtimes.add(runtime);

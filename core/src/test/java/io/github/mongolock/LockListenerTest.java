@@ -237,28 +237,30 @@ class LockListenerTest {
   @Test
   void everyAcquireMethodIsReportedOnceAndHandlesEndTheirHolds() {
     RWMutex m = mutex("c");
+    // the lock is free: the timed calls' bounds only need to outlast one MongoDB round trip on a
+    // loaded machine, and are not what the test checks
     assertTrue(m.tryLock());
     m.unlock();
-    assertTrue(m.tryLock(Duration.ofSeconds(1)));
+    assertTrue(m.tryLock(Duration.ofSeconds(10)));
     m.unlock();
-    m.lock(Duration.ofSeconds(1));
+    m.lock(Duration.ofSeconds(10));
     m.unlock();
     try (LockHandle h = m.acquireWrite()) {
       assertTrue(h.isHeld());
     }
-    try (LockHandle h = m.acquireWrite(Duration.ofSeconds(1))) {
+    try (LockHandle h = m.acquireWrite(Duration.ofSeconds(10))) {
       assertTrue(h.isHeld());
     }
     assertTrue(m.tryRLock());
     m.rUnlock();
-    assertTrue(m.tryRLock(Duration.ofSeconds(1)));
+    assertTrue(m.tryRLock(Duration.ofSeconds(10)));
     m.rUnlock();
-    m.rLock(Duration.ofSeconds(1));
+    m.rLock(Duration.ofSeconds(10));
     m.rUnlock();
     try (LockHandle h = m.acquireRead()) {
       assertTrue(h.isHeld());
     }
-    try (LockHandle h = m.acquireRead(Duration.ofSeconds(1))) {
+    try (LockHandle h = m.acquireRead(Duration.ofSeconds(10))) {
       assertTrue(h.isHeld());
     }
     List<String> expected = new ArrayList<>();
@@ -614,21 +616,32 @@ class LockListenerTest {
           }
         });
     runtime.addListener(recorder);
-    RWMutexOptions shortLease =
-        fast().toBuilder()
-            .leaseTime(Duration.ofMillis(800))
-            .renewInterval(Duration.ofMillis(100))
-            .build();
-    RWMutex a = new RWMutex(runtime, locks, "a", "c", shortLease);
-    RWMutex b = new RWMutex(runtime, locks, "b", "c", shortLease);
+    // a lease a stalled JVM (GC, two busy cores) does not lose by itself: with renewals every
+    // 100 ms, the watch gives a hold up only after a pause longer than the lease less one renewal
+    // interval and one watch period (at most 100 ms), 1.8 s here (by the keeper's rule, not
+    // measured)
+    Duration lease = Duration.ofSeconds(2);
+    RWMutexOptions leased =
+        fast().toBuilder().leaseTime(lease).renewInterval(Duration.ofMillis(100)).build();
+    RWMutex a = new RWMutex(runtime, locks, "a", "c", leased);
+    RWMutex b = new RWMutex(runtime, locks, "b", "c", leased);
 
     a.lock(); // granted: the listener's Error must not make it look refused
+    long lockedAt = System.nanoTime();
     assertTrue(a.isWriteLockedByCurrentThread());
     b.lock();
     // renewals go on past the throwing listener: the holds outlive several lease times
     assertTrue(
         eventually(() -> recorder.renewals.size() >= 3, 10_000), "renewed: " + recorder.renewals);
-    LockTestSupport.sleep(2_000);
+    long threeLeases =
+        TimeUnit.NANOSECONDS.toMillis(lockedAt - System.nanoTime()) + 3 * lease.toMillis();
+    if (threeLeases > 0) {
+      LockTestSupport.sleep(threeLeases); // the time under test, not a synchronisation
+    }
+    int renewedBefore = recorder.renewals.size();
+    assertTrue(
+        eventually(() -> recorder.renewals.size() > renewedBefore, 10_000),
+        "still renewing three lease times on: " + recorder.renewals);
     assertTrue(a.isWriteLockedByCurrentThread() && b.isWriteLockedByCurrentThread());
     assertFalse(recorder.events().contains("lost WRITE"), "" + recorder.events());
 
@@ -768,13 +781,15 @@ class LockListenerTest {
 
   @Test
   void renewalsAreReportedWithTheirLeaseCounts(MongoDatabase db) {
-    RWMutexOptions shortLease =
+    // renewed every 100 ms; the 3 s lease keeps a stalled JVM (GC, two busy cores) from losing
+    // the holds the test keeps, which would fail the unlocks below
+    RWMutexOptions leased =
         fast().toBuilder()
-            .leaseTime(Duration.ofMillis(800))
+            .leaseTime(Duration.ofSeconds(3))
             .renewInterval(Duration.ofMillis(100))
             .build();
-    RWMutex a = new RWMutex(runtime, locks, "a", "c", shortLease);
-    RWMutex b = new RWMutex(runtime, locks, "b", "c", shortLease);
+    RWMutex a = new RWMutex(runtime, locks, "a", "c", leased);
+    RWMutex b = new RWMutex(runtime, locks, "b", "c", leased);
     a.lock();
     b.rLock();
     assertTrue(
@@ -787,18 +802,23 @@ class LockListenerTest {
         "then of the one left: " + recorder.renewals);
     a.unlock();
     assertTrue(recorder.renewalFailures.isEmpty(), "" + recorder.renewalFailures);
-    // nothing held, nothing renewed (the heartbeat stops)
+    // nothing held, nothing renewed (the heartbeat stops): wait for the stop itself, then let a
+    // renewal sent before the unlock report, then watch three renewal intervals for more
+    assertTrue(eventually(() -> !a.leaseKeeper().isScheduled(), 10_000), "the heartbeat stopped");
     LockTestSupport.sleep(300);
     recorder.renewals.clear();
     LockTestSupport.sleep(300);
     assertEquals(List.of(), recorder.renewals);
+    assertFalse(a.leaseKeeper().isScheduled(), "and stays stopped");
   }
 
   @Test
   void aRenewalThatCannotReachMongoDbIsReportedAndLogged(MongoDatabase db, TestMongo mongo) {
+    // a lease that a stalled JVM keeps until the proxy cuts it off: lost earlier, by the watch,
+    // the hold would have no failed renewal to report
     RWMutexOptions shortLease =
         fast().toBuilder()
-            .leaseTime(Duration.ofMillis(1_500))
+            .leaseTime(Duration.ofSeconds(3))
             .renewInterval(Duration.ofMillis(300))
             .build();
     try (FaultProxy proxy = FaultProxy.inFrontOf(mongo);
